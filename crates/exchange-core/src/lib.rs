@@ -1,0 +1,6 @@
+//! exchange-core: the venue-neutral trading model (`model`), market-data loading (`marketdata`)
+//! and request signing for the venues (`signing`). Everything above it speaks these types.
+
+pub mod model;
+
+pub use model::*;

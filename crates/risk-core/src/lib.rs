@@ -1,0 +1,1 @@
+//! risk-core: pure risk math (no I/O, no clock).

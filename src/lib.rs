@@ -1,0 +1,1 @@
+//! Workspace root package: it owns the cross-crate tests in `tests/`.
