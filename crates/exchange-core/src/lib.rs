@@ -1,6 +1,8 @@
 //! exchange-core: the venue-neutral trading model (`model`), market-data loading (`marketdata`)
 //! and request signing for the venues (`signing`). Everything above it speaks these types.
 
+pub mod marketdata;
 pub mod model;
+pub mod signing;
 
 pub use model::*;

@@ -129,9 +129,8 @@ fn floor_to(value: Decimal, step: Decimal) -> Decimal {
     let rem = value % step;
     let rem = if rem.is_sign_negative() && !rem.is_zero() { rem + step } else { rem };
     let mut out = value - rem;
-    if out.scale() < step.scale() {
-        out.rescale(step.scale());
-    }
+    // On the grid, so this rescale is exact: it writes the value with the step's decimals.
+    out.rescale(step.scale());
     out
 }
 

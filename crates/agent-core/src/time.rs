@@ -1,0 +1,133 @@
+//! UTC calendar arithmetic on event time (ms since the Unix epoch): day numbers and
+//! `YYYY-MM-DD` dates. Pure; no clock is read here.
+
+/// Milliseconds in one UTC day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The UTC day number (days since 1970-01-01) of an instant.
+pub fn utc_day(time_ms: i64) -> i64 {
+    time_ms.div_euclid(DAY_MS)
+}
+
+/// A `YYYY-MM-DD` text that is not a real calendar date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not a date of the form YYYY-MM-DD")]
+pub struct InvalidDate {
+    /// The text as given.
+    pub text: String,
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `(year, month, day)` of a day number (inverse of `days_from_civil`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+/// The instant 00:00:00 UTC of a `YYYY-MM-DD` date, in ms.
+///
+/// # Errors
+/// When the text is not four digits, `-`, two digits, `-`, two digits, or names a day that does
+/// not exist (2025-02-29, 2024-13-01).
+pub fn parse_date_ms(text: &str) -> Result<i64, InvalidDate> {
+    let bad = || InvalidDate { text: text.to_owned() };
+    let b = text.as_bytes();
+    let shape_ok = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape_ok {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| text[r].parse::<i64>().map_err(|_| bad());
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let month_len = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if is_leap(year) => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if !(1..=month_len).contains(&day) {
+        return Err(bad());
+    }
+    Ok(days_from_civil(year, month, day) * DAY_MS)
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC) of an instant, for human output.
+pub fn format_utc_minute(time_ms: i64) -> String {
+    let (y, m, d) = civil_from_days(utc_day(time_ms));
+    let in_day = time_ms.rem_euclid(DAY_MS) / 60_000;
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", in_day / 60, in_day % 60)
+}
+
+/// `YYYY-MM-DD` (UTC) of an instant.
+pub fn format_utc_date(time_ms: i64) -> String {
+    let (y, m, d) = civil_from_days(utc_day(time_ms));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dates() {
+        let cases = [
+            ("1970-01-01", 0),
+            ("2024-01-01", 1_704_067_200_000),
+            ("2024-02-29", 1_709_164_800_000),
+            ("2019-09-08", 1_567_900_800_000),
+            ("2000-03-01", 951_868_800_000),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_date_ms(text), Ok(want), "{text}");
+            assert_eq!(format_utc_date(want), text);
+        }
+    }
+
+    #[test]
+    fn rejects_non_dates() {
+        for text in [
+            "2025-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-04-31",
+            "24-01-01",
+            "2024/01/01",
+            "",
+            "2024-1-01x",
+        ] {
+            assert!(parse_date_ms(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn formats_minutes_and_days() {
+        assert_eq!(format_utc_minute(1_567_962_000_000), "2019-09-08 17:00");
+        assert_eq!(utc_day(-1), -1);
+        assert_eq!(utc_day(DAY_MS), 1);
+    }
+}
