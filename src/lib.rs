@@ -1,1 +1,0 @@
-//! Workspace root package: it owns the cross-crate tests in `tests/`.
