@@ -158,14 +158,19 @@ fn parse_date(text: Option<&str>, flag: &'static str) -> Result<Option<i64>, Bac
     text.map(|t| parse_date_ms(t).map_err(|source| BacktestError::Date { flag, source })).transpose()
 }
 
-/// Writes the report atomically (a temp file beside it, then a rename).
+/// Writes the report as compact JSON, atomically (a temp file beside it, synced, then a rename).
 ///
 /// # Errors
 /// When the file cannot be written.
 pub fn write_report(report: &Report, path: &Path) -> Result<(), BacktestError> {
+    use std::io::Write as _;
     let write_err = |source| BacktestError::Write { path: path.to_path_buf(), source };
-    let json = serde_json::to_vec_pretty(report).map_err(|e| write_err(std::io::Error::other(e)))?;
     let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, json).map_err(write_err)?;
+    let file = std::fs::File::create(&tmp).map_err(write_err)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    serde_json::to_writer(&mut out, report).map_err(|e| write_err(std::io::Error::other(e)))?;
+    out.write_all(b"\n").map_err(write_err)?;
+    let file = out.into_inner().map_err(|e| write_err(e.into_error()))?;
+    file.sync_all().map_err(write_err)?;
     std::fs::rename(&tmp, path).map_err(write_err)
 }
