@@ -105,12 +105,13 @@ pub fn resolve_config(config: Option<&Path>, overrides: &[String]) -> Result<Fut
             None => problems.push(format!("--set {item}: expected KEY=VALUE")),
         }
     }
-    if !problems.is_empty() {
-        return Err(ConfigError { source: "command line".to_owned(), problems });
-    }
+    // Ranges are checked even when an override did not parse, so every problem is listed at once
+    // (a key that failed to parse keeps its previous value).
     let source = if overrides.is_empty() { source } else { format!("{source} with --set") };
-    cfg.validate(&source)?;
-    Ok(cfg)
+    if let Err(invalid) = cfg.validate(&source) {
+        problems.extend(invalid.problems);
+    }
+    if problems.is_empty() { Ok(cfg) } else { Err(ConfigError { source, problems }) }
 }
 
 /// Runs a backtest and returns its report (not yet written).
@@ -131,6 +132,10 @@ pub fn run_backtest(args: &BacktestArgs) -> Result<(Report, Vec<Symbol>), Backte
     };
     if symbols.is_empty() {
         return Err(BacktestError::Symbol("no symbols given".to_owned()));
+    }
+    // Listed twice, a symbol would run as two series over one wallet and double its trades.
+    if let Some((_, twice)) = symbols.iter().enumerate().find(|(i, s)| symbols[..*i].contains(s)) {
+        return Err(BacktestError::Symbol(format!("{twice} is listed twice")));
     }
     let with_rules = symbols
         .iter()

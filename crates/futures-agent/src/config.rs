@@ -96,7 +96,10 @@ impl FuturesConfig {
         if self.symbols.is_empty() {
             problems.push("symbols: the list is empty".to_owned());
         }
-        for symbol in &self.symbols {
+        for (i, symbol) in self.symbols.iter().enumerate() {
+            if self.symbols[..i].contains(symbol) {
+                problems.push(format!("symbols: {symbol} is listed twice"));
+            }
             if let Err(problem) = self.rules_for(symbol) {
                 problems.push(problem);
             }

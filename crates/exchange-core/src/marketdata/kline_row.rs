@@ -4,7 +4,7 @@
 //!
 //! Binance facts behind this: the public dumps (data.binance.vision) have 12 columns,
 //! `open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,
-//! taker_buy_quote_volume,ignore`; spot dumps have no header, USD-M futures dumps have that
+//! taker_buy_quote_volume,ignore`; spot dumps have no header, futures dumps have that
 //! header line. Spot dumps switched open and close times from milliseconds to microseconds on
 //! 2025-01-01, so the unit is told by magnitude: above 1e14 is microseconds (1e14 ms would be the
 //! year 5138, 1e14 us is 1973).

@@ -3,10 +3,11 @@
 //!
 //! Formats (DESIGN §12):
 //! - klines, six columns `open_time_ms,open,high,low,close,volume` behind a header (the first
-//!   column may be named `open_time`), as in `../shared/data/*-1h/*.csv`;
+//!   column may be named `open_time`; a file without the header is read too), as in
+//!   `../shared/data/*-1h/*.csv`;
 //! - klines, Binance's public dump layout (data.binance.vision): 12 columns, `open_time,open,high,
 //!   low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,
-//!   ignore`, no header in spot dumps, a header in USD-M futures dumps; open and close times in
+//!   ignore`, no header in spot dumps, a header in futures dumps; open and close times in
 //!   ms, or in us in spot dumps from 2025-01-01 on (told apart per file by magnitude);
 //! - funding, `funding_time_ms,funding_rate` behind a header.
 //!
