@@ -58,10 +58,20 @@ pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
 /// As [`read_toml`], minus the reading.
 pub fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
     toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|span| 1 + text[..span.start.min(text.len())].matches('\n').count());
+        let start = e.span().map(|span| span.start.min(text.len()));
         let message = e.message().trim().to_owned();
-        let problem = match line {
-            Some(line) => format!("line {line}: {message}"),
+        let problem = match start {
+            Some(start) => {
+                let line = 1 + text[..start].matches('\n').count();
+                // Name the key when the error points into a `key = value` line.
+                let line_text = text[..start].rsplit('\n').next().unwrap_or_default();
+                match line_text.split_once('=') {
+                    Some((key, _)) if !key.trim().is_empty() && !key.contains('[') => {
+                        format!("line {line}, key {}: {message}", key.trim())
+                    }
+                    _ => format!("line {line}: {message}"),
+                }
+            }
             None => message,
         };
         ConfigError::one(path.display().to_string(), problem)
@@ -85,7 +95,7 @@ mod tests {
         let err =
             parse_toml::<Sample>("name = \"x\"\ncount = \"three\"\n", Path::new("cfg.toml")).unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("cfg.toml: line 2:"), "{text}");
+        assert!(text.starts_with("cfg.toml: line 2, key count:"), "{text}");
         let err =
             parse_toml::<Sample>("name = \"x\"\ncount = 3\ncolour = 1\n", Path::new("cfg.toml")).unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");

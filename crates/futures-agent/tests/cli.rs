@@ -551,10 +551,9 @@ fn set_override_is_used_and_reported() {
     assert_eq!(report["params"]["threshold"], "0.03");
     // m = 0.03 is now exactly the threshold: the same entry, at the floor leverage of 5.
     let trade = &report["trades"][0];
-    assert_eq!(
-        (&trade["entry_time"], &trade["leverage"]),
-        (&Value::from(T0 + 14 * HOUR_MS), &Value::from(5))
-    );
+    assert_eq!(report["trades"].as_array().map(Vec::len), Some(1));
+    assert_eq!(trade["entry_time"], T0 + 14 * HOUR_MS);
+    assert_eq!(trade["leverage"], 5);
     assert_eq!(decimal(&trade["qty"]), dec!(161.812));
 }
 
@@ -574,7 +573,8 @@ fn symbol_without_data_in_the_range_is_skipped() {
     assert!(!stderr.contains("TESTUSDT"), "{stderr}");
     let params = &report["params"];
     assert_eq!(params["symbols"], serde_json::json!(["TESTUSDT"]));
-    assert_eq!((&params["from"], &params["to"]), (&Value::from("2024-01-01"), &Value::from("2024-01-02")));
+    assert_eq!(params["from"], "2024-01-01");
+    assert_eq!(params["to"], "2024-01-02");
     // `--to` is exclusive: the 24 bars of 2024-01-01, which still hold the whole trade.
     assert_eq!(report["equity"].as_array().unwrap().len(), 24);
     assert_eq!(report["trades"].as_array().unwrap().len(), 1);

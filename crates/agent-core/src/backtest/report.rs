@@ -150,6 +150,10 @@ impl Report {
             ret
         );
         let m = &self.metrics;
+        let span_days = match (self.equity.first(), self.equity.last()) {
+            (Some(a), Some(b)) => (b.0 - a.0) / crate::time::DAY_MS,
+            _ => 0,
+        };
         let _ = writeln!(
             out,
             "trades {}  win rate {}  profit factor {}  expectancy {}",
@@ -164,7 +168,12 @@ impl Report {
             fmt_opt(m.sharpe, ""),
             fmt_opt(m.sortino, ""),
             fmt_opt(Some(m.max_drawdown * 100.0), "%"),
-            fmt_opt(m.cagr.map(|c| c * 100.0), "%"),
+            // Annualizing a few days' result gives absurd figures; the report keeps the value.
+            if span_days >= 30 {
+                fmt_opt(m.cagr.map(|c| c * 100.0), "%")
+            } else {
+                "n/a (under 30 days)".to_owned()
+            },
         );
         let exits: Vec<String> = s.exits.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ =
