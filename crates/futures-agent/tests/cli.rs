@@ -389,7 +389,7 @@ fn config_file_with_a_wrong_type_is_refused() {
     assert_refused(
         &dir,
         &["--config", "bad.toml", "--data", "data"],
-        &["bad.toml: line 11: invalid type: string \"ten\""],
+        &["bad.toml: line 11, key max_leverage: invalid type: string \"ten\""],
     );
 }
 
