@@ -1,13 +1,7 @@
-//! UTC calendar arithmetic on event time (ms since the Unix epoch): day numbers and
-//! `YYYY-MM-DD` dates. Pure; no clock is read here.
+//! UTC calendar arithmetic on event time (ms since the Unix epoch): `YYYY-MM-DD` dates, on top
+//! of risk-core's day numbers (re-exported here). Pure; no clock is read here.
 
-/// Milliseconds in one UTC day.
-pub const DAY_MS: i64 = 86_400_000;
-
-/// The UTC day number (days since 1970-01-01) of an instant.
-pub fn utc_day(time_ms: i64) -> i64 {
-    time_ms.div_euclid(DAY_MS)
-}
+pub use risk_core::day::{MS_PER_DAY as DAY_MS, utc_day};
 
 /// A `YYYY-MM-DD` text that is not a real calendar date.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
