@@ -3,4 +3,7 @@
 
 pub mod backtest;
 pub mod config;
+pub mod journal;
+pub mod pidfile;
+pub mod status;
 pub mod time;

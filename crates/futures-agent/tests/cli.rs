@@ -299,8 +299,10 @@ fn set_value_that_is_not_a_number_is_refused() {
 fn impossible_set_values_are_refused_one_by_one() {
     let dir = scenario("impossible_values");
     let cases = [
-        ("stop_loss=-0.01", "strategy.stop_loss = -0.01 is out of range: must be above 0"),
+        ("stop_loss=-0.01", "strategy.stop_loss = -0.01 is out of range: must be in (0, 1)"),
         ("min_leverage=0", "strategy.min_leverage = 0 is out of range: must be at least 1"),
+        ("stop_loss=1", "strategy.stop_loss = 1 is out of range: must be in (0, 1)"),
+        ("trailing_stop=1.5", "strategy.trailing_stop = 1.5 is out of range: must be in (0, 1)"),
         (
             "max_leverage=126",
             "strategy.max_leverage = 126 is out of range: must be in [min_leverage (5), 125]",

@@ -4,8 +4,9 @@
 //! Levels are exact decimals, not rounded to the tick: the backtester compares them with bar
 //! prices as they are, and the live agent rounds them with `InstrumentRules::round_price` (stops
 //! away from the position's profit side) before placing orders. Arithmetic saturates at the
-//! limits of `Decimal` instead of panicking; with fractions of 1 or more a long's stop loss or
-//! trailing stop and a short's take profit come out at or below zero, which no price can reach.
+//! limits of `Decimal` instead of panicking. `FuturesRiskParams::validate` keeps the fractions
+//! below 1: with 1 or more a long's stop loss or trailing stop and a short's take profit would
+//! come out at or below zero, which no price can reach.
 
 use exchange_core::PositionSide;
 use rust_decimal::Decimal;

@@ -151,10 +151,11 @@ impl FuturesRiskParams {
     /// Checks every rule and reports every broken one.
     ///
     /// # Errors
-    /// One `OutOfRange` per problem: `window` 0; `threshold`, `stop_loss`, `take_profit`,
-    /// `trailing_stop` or `capital` not positive; `min_leverage` 0; `max_leverage` below
-    /// `min_leverage` or above 125; `risk_per_trade` or `max_daily_loss` not in (0, 1];
-    /// `max_positions` 0; `fee` or `slippage_bps` negative; `mmr` not in [0, 1).
+    /// One `OutOfRange` per problem: `window` 0; `threshold` or `capital` not positive;
+    /// `stop_loss`, `take_profit` or `trailing_stop` not in (0, 1); `min_leverage` 0;
+    /// `max_leverage` below `min_leverage` or above 125; `risk_per_trade` or `max_daily_loss` not
+    /// in (0, 1]; `max_positions` 0; `fee` negative; `slippage_bps` not in [0, 10000); `mmr` not
+    /// in [0, 1).
     pub fn validate(&self) -> Result<(), Vec<ParamError>> {
         let zero = Decimal::ZERO;
         let one = Decimal::ONE;
@@ -170,9 +171,18 @@ impl FuturesRiskParams {
         );
         let in_unit = |x: Decimal| x > zero && x <= one;
         p.check(in_unit(self.risk_per_trade), "risk_per_trade", self.risk_per_trade, "must be in (0, 1]");
-        p.check(self.stop_loss > zero, "stop_loss", self.stop_loss, "must be above 0");
-        p.check(self.take_profit > zero, "take_profit", self.take_profit, "must be above 0");
-        p.check(self.trailing_stop > zero, "trailing_stop", self.trailing_stop, "must be above 0");
+        // A fraction of 1 or more puts a long's stop (or a short's take profit) at or below
+        // zero, where no price can reach it: a position without that exit.
+        let below_one = |x: Decimal| x > zero && x < one;
+        p.check(below_one(self.stop_loss), "stop_loss", self.stop_loss, "must be in (0, 1)");
+        p.check(below_one(self.take_profit), "take_profit", self.take_profit, "must be in (0, 1)");
+        p.check(below_one(self.trailing_stop), "trailing_stop", self.trailing_stop, "must be in (0, 1)");
+        p.check(
+            self.slippage_bps < Decimal::from(10_000),
+            "slippage_bps",
+            self.slippage_bps,
+            "must be below 10000 (100%)",
+        );
         p.check(self.max_positions > 0, "max_positions", self.max_positions, "must be at least 1");
         p.check(in_unit(self.max_daily_loss), "max_daily_loss", self.max_daily_loss, "must be in (0, 1]");
         p.check(self.fee >= zero, "fee", self.fee, "must not be negative");
