@@ -4,6 +4,7 @@
 
 pub mod backtest;
 pub mod config;
+pub mod live;
 pub mod strategy;
 
 use std::process::ExitCode;

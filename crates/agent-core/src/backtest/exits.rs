@@ -34,6 +34,12 @@ pub enum ExitReason {
     Breaker,
     /// The data ended; closed at the last close.
     EndOfData,
+    /// Live only: closed at market by an emergency flatten (SIGUSR2).
+    Flatten,
+    /// Live only: closed at market because its stop could not be placed or vanished.
+    Unprotected,
+    /// Live only: closed by something other than this agent (by hand, or an ADL).
+    External,
 }
 
 impl ExitReason {
@@ -46,6 +52,9 @@ impl ExitReason {
             Self::Liquidation => "liquidation",
             Self::Breaker => "breaker",
             Self::EndOfData => "end_of_data",
+            Self::Flatten => "flatten",
+            Self::Unprotected => "unprotected",
+            Self::External => "external",
         }
     }
 }

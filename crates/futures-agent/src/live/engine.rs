@@ -1,0 +1,611 @@
+//! The live decision engine of futures-agent: DESIGN §10 bar for bar, as a synchronous state
+//! machine. Events go in (a closed bar, an order update, a fill, funding, a failed placement, a
+//! flatten request); commands come out (set leverage, place, cancel, a journal record, an alert).
+//! It does no I/O and reads no clock, so it is tested without a venue and rebuilt after a restart
+//! by replaying the journaled events through it.
+//!
+//! It runs the backtester's strategy (`Momentum`) and risk code (`size_entry`, `DailyBreaker`)
+//! unchanged. What differs from the backtest is execution: the entry is a market order sent at
+//! the close (it fills at about the next open), and the exits are orders resting on the venue
+//! (stop loss and take profit as close-position orders, the trailing stop as a reduce-only
+//! trailing order) placed as soon as the entry has filled. The books follow fills only.
+//!
+//! Never unprotected: a protective order that cannot be placed, or that disappears while its
+//! position is open, gets the position closed at market and an alert.
+
+use std::collections::{BTreeMap, HashSet};
+
+use agent_core::backtest::{EntryStrategy, ExitReason, SignalInput, TradeRecord};
+use exchange_core::{
+    AgentTag, Bar, ClientOrderId, Fill, InstrumentRules, OrderKind, OrderPurpose, OrderRequest, OrderStatus,
+    OrderUpdate, Price, PriceRounding, Qty, Symbol,
+};
+use risk_core::breaker::DailyBreaker;
+use risk_core::decision::Decision;
+use risk_core::params::FuturesRiskParams;
+use risk_core::sizing::{SizingInput, size_entry};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::{Value, json};
+
+use super::book::{Book, FillEffect, PendingEntry, Protection};
+use crate::strategy::Momentum;
+
+/// Bars kept per symbol: enough for the momentum window with room to spare.
+const HISTORY: usize = 512;
+
+/// What the engine asks the runtime to do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Set the symbol's leverage on the venue (before its entry).
+    SetLeverage {
+        /// The instrument.
+        symbol: Symbol,
+        /// The leverage.
+        leverage: u32,
+    },
+    /// Send an order; its answer comes back as an order update or a failed placement.
+    Place(OrderRequest),
+    /// Cancel a resting order.
+    Cancel {
+        /// The instrument.
+        symbol: Symbol,
+        /// The order.
+        id: ClientOrderId,
+    },
+    /// Append a journal record (DESIGN §6).
+    Record {
+        /// `order_sent`, `position_opened`, `position_closed`, `breaker`, `day_rollover`, ...
+        kind: &'static str,
+        /// Event time, ms.
+        ts: i64,
+        /// The record's fields.
+        fields: Value,
+    },
+    /// Tell a person (Telegram/Discord and the log).
+    Alert(String),
+}
+
+/// The engine's configuration.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Strategy and risk keys.
+    pub params: FuturesRiskParams,
+    /// Symbols in priority order with their rules.
+    pub symbols: Vec<(Symbol, InstrumentRules)>,
+    /// Bar length, ms.
+    pub interval_ms: i64,
+    /// Start time of this session, ms: makes client order ids unique across restarts.
+    pub session_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+struct SymbolSlot {
+    symbol: Symbol,
+    rules: InstrumentRules,
+    bars: Vec<Bar>,
+    closes: Vec<f64>,
+    book: Book,
+}
+
+/// The futures agent's live state and rules.
+#[derive(Debug, Clone)]
+pub struct LiveEngine {
+    params: FuturesRiskParams,
+    interval_ms: i64,
+    strategy: Momentum,
+    slots: Vec<SymbolSlot>,
+    breaker: DailyBreaker,
+    closed_pnl: Decimal,
+    trades: Vec<TradeRecord>,
+    session_ms: u64,
+    seq: u64,
+    gathering: BTreeMap<i64, HashSet<usize>>,
+    cancelling: HashSet<ClientOrderId>,
+    halted: bool,
+    last_event_ms: i64,
+}
+
+impl LiveEngine {
+    /// A fresh engine with no positions.
+    pub fn new(config: EngineConfig) -> Self {
+        let params = config.params;
+        Self {
+            strategy: Momentum::new(&params),
+            breaker: DailyBreaker::new(params.max_daily_loss, params.capital),
+            slots: config
+                .symbols
+                .into_iter()
+                .map(|(symbol, rules)| SymbolSlot {
+                    symbol,
+                    rules,
+                    bars: Vec::new(),
+                    closes: Vec::new(),
+                    book: Book::default(),
+                })
+                .collect(),
+            interval_ms: config.interval_ms,
+            params,
+            closed_pnl: Decimal::ZERO,
+            trades: Vec::new(),
+            session_ms: config.session_ms,
+            seq: 0,
+            gathering: BTreeMap::new(),
+            cancelling: HashSet::new(),
+            halted: false,
+            last_event_ms: 0,
+        }
+    }
+
+    /// Continues with new client order ids after a replay (a new session).
+    pub fn start_session(&mut self, session_ms: u64) {
+        self.session_ms = session_ms;
+        self.seq = 0;
+    }
+
+    /// Backfilled history (no decisions are taken on it).
+    pub fn seed_history(&mut self, symbol: &Symbol, bars: &[Bar]) {
+        if let Some(slot) = self.slot_mut(symbol) {
+            for bar in bars {
+                push_bar(slot, *bar);
+            }
+        }
+    }
+
+    /// A bar of `symbol` closed. When every symbol has closed the bar of that open time (or a
+    /// later bar shows one never will), step d runs for the whole portfolio.
+    pub fn on_bar_closed(&mut self, symbol: &Symbol, bar: Bar) -> Vec<Command> {
+        let Some(i) = self.index(symbol) else { return Vec::new() };
+        let open_time = bar.open_time_ms;
+        if self.slots[i].bars.last().is_some_and(|b| b.open_time_ms >= open_time) {
+            return Vec::new();
+        }
+        push_bar(&mut self.slots[i], bar);
+        self.gathering.entry(open_time).or_default().insert(i);
+        let mut out = Vec::new();
+        while let Some((&t, got)) = self.gathering.iter().next() {
+            let complete = got.len() == self.slots.len();
+            let overtaken = self.gathering.keys().any(|k| *k > t);
+            if !(complete || overtaken) {
+                break;
+            }
+            let active: Vec<usize> = got.iter().copied().collect();
+            self.gathering.remove(&t);
+            out.extend(self.at_close(t, &active));
+        }
+        out
+    }
+
+    /// Runs step d for every gathered open time (when the runtime's deadline passes).
+    pub fn flush_closes(&mut self) -> Vec<Command> {
+        let gathered = std::mem::take(&mut self.gathering);
+        gathered
+            .into_iter()
+            .flat_map(|(t, got)| self.at_close(t, &got.into_iter().collect::<Vec<_>>()))
+            .collect()
+    }
+
+    /// Step d at the close of the bars opened at `open_time`.
+    fn at_close(&mut self, open_time: i64, active: &[usize]) -> Vec<Command> {
+        let mut out = Vec::new();
+        self.last_event_ms = self.last_event_ms.max(open_time + self.interval_ms);
+        let equity = self.equity();
+        let event = self.breaker.on_close(open_time + self.interval_ms, equity);
+        let ts = open_time + self.interval_ms;
+        if let Some(day) = event.day_start {
+            out.push(record(
+                "day_rollover",
+                ts,
+                json!({"day": day.day, "open_equity": day.open_equity.to_string()}),
+            ));
+        }
+        if let Some(trip) = event.trip {
+            out.push(record(
+                "breaker",
+                ts,
+                json!({"day": trip.day, "equity": trip.equity.to_string(), "day_open_equity": trip.day_open_equity.to_string()}),
+            ));
+            out.push(Command::Alert(format!(
+                "futures-agent: daily loss breaker tripped: equity {} at or below {} (day open {}); closing all, no entries until 00:00 UTC",
+                trip.equity.round_dp(2),
+                trip.threshold.round_dp(2),
+                trip.day_open_equity.round_dp(2)
+            )));
+            for i in 0..self.slots.len() {
+                out.extend(self.close_at_market(i, ExitReason::Breaker, ts));
+            }
+        }
+        if self.halted || self.breaker.is_tripped(ts) {
+            return out;
+        }
+        let wallet = self.wallet();
+        let mut committed: Decimal = self.slots.iter().map(|s| s.book.margin()).sum();
+        let mut busy = self.slots.iter().filter(|s| s.book.is_busy()).count();
+        let mut order: Vec<usize> = active.to_vec();
+        order.sort_unstable();
+        for i in order {
+            if busy >= self.params.max_positions {
+                break;
+            }
+            let slot = &self.slots[i];
+            if slot.book.is_busy() {
+                continue;
+            }
+            let Some(signal) = self.strategy.signal(SignalInput { bars: &slot.bars, closes: &slot.closes })
+            else {
+                continue;
+            };
+            let Some(price) = slot.bars.last().map(|b| b.close.get()) else { continue };
+            let sizing = size_entry(&SizingInput {
+                equity,
+                free: wallet - committed,
+                risk_per_trade: self.params.risk_per_trade,
+                stop_loss: self.params.stop_loss,
+                leverage: signal.leverage,
+                price,
+                rules: &slot.rules,
+            });
+            let sized = match sizing {
+                Decision::Approved(sized) => sized,
+                Decision::Refused { reason } => {
+                    out.push(record(
+                        "entry_refused",
+                        ts,
+                        json!({"symbol": slot.symbol, "reason": reason.to_string()}),
+                    ));
+                    continue;
+                }
+            };
+            committed += sized.initial_margin;
+            busy += 1;
+            let id = self.next_id(OrderPurpose::Entry);
+            let slot = &mut self.slots[i];
+            let order = OrderRequest {
+                client_order_id: id.clone(),
+                symbol: slot.symbol.clone(),
+                side: signal.side.entry_side(),
+                kind: OrderKind::Market,
+                qty: sized.qty,
+                reduce_only: false,
+                close_position: false,
+            };
+            slot.book.entry = Some(PendingEntry {
+                id,
+                side: signal.side,
+                qty: sized.qty.get(),
+                leverage: signal.leverage,
+                reserved_margin: sized.initial_margin,
+                decided_at: ts,
+            });
+            out.push(Command::SetLeverage { symbol: slot.symbol.clone(), leverage: signal.leverage });
+            out.push(record(
+                "order_sent",
+                ts,
+                json!({"purpose": "entry", "order": order, "leverage": signal.leverage}),
+            ));
+            out.push(Command::Place(order));
+        }
+        out
+    }
+
+    /// An order changed state on the venue.
+    pub fn on_order_update(&mut self, update: &OrderUpdate) -> Vec<Command> {
+        let mut out = Vec::new();
+        self.last_event_ms = self.last_event_ms.max(update.time_exchange);
+        if let Some(fill) = &update.fill {
+            out.extend(self.on_fill(fill));
+        }
+        let Some(i) = self.index(&update.symbol) else { return out };
+        let id = &update.client_order_id;
+        let ts = update.time_exchange;
+        let final_state = update.status.is_final();
+        let slot = &mut self.slots[i];
+        if slot.book.entry.as_ref().is_some_and(|e| &e.id == id) {
+            if final_state {
+                slot.book.entry = None;
+                if slot.book.position.is_some() {
+                    out.extend(self.protect(i, ts));
+                } else if update.status != OrderStatus::Filled {
+                    let why = update.reason.clone().unwrap_or_else(|| format!("{:?}", update.status));
+                    out.push(record(
+                        "entry_failed",
+                        ts,
+                        json!({"symbol": update.symbol, "id": id, "reason": why}),
+                    ));
+                }
+            }
+            return out;
+        }
+        let Some(pos) = self.slots[i].book.position.as_mut() else { return out };
+        if pos.protection.contains(id) {
+            if update.filled_qty.is_positive() {
+                pos.triggered = id.purpose();
+            }
+            let vanished = final_state && !update.filled_qty.is_positive();
+            if vanished && pos.protection.remove(id) && !self.cancelling.remove(id) && pos.closing.is_none() {
+                out.push(Command::Alert(format!(
+                    "futures-agent: {} protective order {id} ended ({:?}) while the position is open: closing at market",
+                    update.symbol, update.status
+                )));
+                out.extend(self.close_at_market(i, ExitReason::Unprotected, ts));
+            }
+        } else if pos.closing.as_ref().is_some_and(|(c, _)| c == id)
+            && final_state
+            && !update.filled_qty.is_positive()
+        {
+            pos.closing = None;
+            out.push(Command::Alert(format!(
+                "futures-agent: market close {id} of {} ended unfilled ({:?}); it will be retried at the next bar",
+                update.symbol, update.status
+            )));
+        }
+        out
+    }
+
+    /// One execution (deduplicated by trade id).
+    pub fn on_fill(&mut self, fill: &Fill) -> Vec<Command> {
+        let Some(i) = self.index(&fill.symbol) else { return Vec::new() };
+        self.last_event_ms = self.last_event_ms.max(fill.time_exchange);
+        let protection =
+            self.slots[i].book.position.as_ref().map(|p| p.protection.clone()).unwrap_or_default();
+        let mut out = vec![record("fill", fill.time_exchange, json!(fill))];
+        match self.slots[i].book.apply_fill(fill) {
+            FillEffect::Duplicate => return Vec::new(),
+            FillEffect::Closed(trade) => {
+                for id in protection.ids() {
+                    if id != fill.client_order_id {
+                        self.cancelling.insert(id.clone());
+                        out.push(Command::Cancel { symbol: fill.symbol.clone(), id });
+                    }
+                }
+                self.closed_pnl += trade.pnl;
+                out.push(record("position_closed", fill.time_exchange, json!(*trade)));
+                out.push(Command::Alert(format!(
+                    "futures-agent: closed {} {:?} {} at {} ({}): P&L {} USDT",
+                    trade.symbol,
+                    trade.side,
+                    trade.qty,
+                    trade.exit_price.round_dp(4),
+                    trade.exit_reason.as_str(),
+                    trade.pnl.round_dp(2)
+                )));
+                self.trades.push(*trade);
+            }
+            FillEffect::Stray => {
+                out.push(Command::Alert(format!(
+                    "futures-agent: fill {} of {} with no position or entry of ours ({}): not accounted",
+                    fill.trade_id, fill.symbol, fill.client_order_id
+                )));
+            }
+            FillEffect::Grew | FillEffect::Shrank => {}
+        }
+        out
+    }
+
+    /// Funding paid or received (`amount` > 0 received) on `symbol`'s position.
+    pub fn on_funding(&mut self, symbol: &Symbol, amount: Decimal, ts: i64) -> Vec<Command> {
+        let Some(pos) = self.slot_mut(symbol).and_then(|s| s.book.position.as_mut()) else {
+            return Vec::new();
+        };
+        pos.funding += amount;
+        vec![record("funding", ts, json!({"symbol": symbol, "amount": amount.to_string()}))]
+    }
+
+    /// The venue refused an order for certain (or its outcome stayed unknown after a query).
+    pub fn on_place_failed(
+        &mut self,
+        id: &ClientOrderId,
+        symbol: &Symbol,
+        error: &str,
+        ts: i64,
+    ) -> Vec<Command> {
+        let Some(i) = self.index(symbol) else { return Vec::new() };
+        let mut out = vec![record("order_failed", ts, json!({"symbol": symbol, "id": id, "error": error}))];
+        let book = &mut self.slots[i].book;
+        if book.entry.as_ref().is_some_and(|e| &e.id == id) {
+            book.entry = None;
+            out.push(Command::Alert(format!("futures-agent: entry {id} on {symbol} failed: {error}")));
+        } else if let Some(pos) = book.position.as_mut() {
+            if pos.protection.remove(id) && pos.closing.is_none() {
+                out.push(Command::Alert(format!(
+                    "futures-agent: could not place protective order {id} on {symbol} ({error}): closing the position at market"
+                )));
+                out.extend(self.close_at_market(i, ExitReason::Unprotected, ts));
+            } else if pos.closing.as_ref().is_some_and(|(c, _)| c == id) {
+                pos.closing = None;
+                out.push(Command::Alert(format!(
+                    "futures-agent: market close {id} on {symbol} failed ({error}); retrying at the next bar"
+                )));
+            }
+        }
+        out
+    }
+
+    /// Emergency flatten (SIGUSR2): cancel protections, close everything at market, open nothing
+    /// until restarted.
+    pub fn flatten(&mut self, ts: i64) -> Vec<Command> {
+        self.halted = true;
+        let mut out = vec![record("flatten", ts, json!({}))];
+        for i in 0..self.slots.len() {
+            out.extend(self.close_at_market(i, ExitReason::Flatten, ts));
+        }
+        out
+    }
+
+    /// Places the three protective orders of slot `i`'s fresh position.
+    fn protect(&mut self, i: usize, ts: i64) -> Vec<Command> {
+        let (stop_id, take_id, trail_id) = (
+            self.next_id(OrderPurpose::StopLoss),
+            self.next_id(OrderPurpose::TakeProfit),
+            self.next_id(OrderPurpose::TrailingStop),
+        );
+        let params = self.params.clone();
+        let slot = &mut self.slots[i];
+        let Some(pos) = slot.book.position.as_mut() else { return Vec::new() };
+        let one = Decimal::ONE;
+        let sign = pos.side.sign();
+        let e = pos.entry_price;
+        let tick = |p: Decimal| slot.rules.round_price(Price::new(p), PriceRounding::Nearest);
+        let exit = pos.side.exit_side();
+        let make = |id: ClientOrderId, kind, qty: Qty, close_position: bool| OrderRequest {
+            client_order_id: id,
+            symbol: slot.symbol.clone(),
+            side: exit,
+            kind,
+            qty,
+            reduce_only: !close_position,
+            close_position,
+        };
+        let orders = [
+            make(
+                stop_id.clone(),
+                OrderKind::StopMarket { trigger: tick(e * (one - sign * params.stop_loss)) },
+                Qty::ZERO,
+                true,
+            ),
+            make(
+                take_id.clone(),
+                OrderKind::TakeProfitMarket { trigger: tick(e * (one + sign * params.take_profit)) },
+                Qty::ZERO,
+                true,
+            ),
+            make(
+                trail_id.clone(),
+                OrderKind::TrailingStop { callback_rate: params.trailing_stop, activation: None },
+                slot.rules.floor_qty(Qty::new(pos.qty)),
+                false,
+            ),
+        ];
+        pos.protection =
+            Protection { stop_loss: Some(stop_id), take_profit: Some(take_id), trailing: Some(trail_id) };
+        let mut out = vec![record(
+            "position_opened",
+            ts,
+            json!({"symbol": slot.symbol, "side": pos.side, "qty": pos.qty.to_string(), "entry_price": e.to_string(), "leverage": pos.leverage}),
+        )];
+        out.push(Command::Alert(format!(
+            "futures-agent: opened {} {:?} {} at {} ({}x)",
+            slot.symbol,
+            pos.side,
+            pos.qty,
+            e.round_dp(4),
+            pos.leverage
+        )));
+        for order in orders {
+            out.push(record(
+                "order_sent",
+                ts,
+                json!({"purpose": order.client_order_id.purpose(), "order": order}),
+            ));
+            out.push(Command::Place(order));
+        }
+        out
+    }
+
+    /// Cancels slot `i`'s protections and closes its position at market, if it has one that is
+    /// not already closing.
+    fn close_at_market(&mut self, i: usize, reason: ExitReason, ts: i64) -> Vec<Command> {
+        let id = self.next_id(OrderPurpose::Close);
+        let slot = &mut self.slots[i];
+        let Some(pos) = slot.book.position.as_mut().filter(|p| p.closing.is_none()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for pid in pos.protection.ids() {
+            self.cancelling.insert(pid.clone());
+            out.push(Command::Cancel { symbol: slot.symbol.clone(), id: pid });
+        }
+        pos.closing = Some((id.clone(), reason));
+        let order = OrderRequest {
+            client_order_id: id,
+            symbol: slot.symbol.clone(),
+            side: pos.side.exit_side(),
+            kind: OrderKind::Market,
+            qty: Qty::new(pos.qty),
+            reduce_only: true,
+            close_position: false,
+        };
+        out.push(record("order_sent", ts, json!({"purpose": "close", "reason": reason, "order": order})));
+        out.push(Command::Place(order));
+        out
+    }
+
+    fn next_id(&mut self, purpose: OrderPurpose) -> ClientOrderId {
+        self.seq += 1;
+        ClientOrderId::generate(AgentTag::Futures, purpose, self.session_ms, self.seq)
+    }
+
+    fn index(&self, symbol: &Symbol) -> Option<usize> {
+        self.slots.iter().position(|s| &s.symbol == symbol)
+    }
+
+    fn slot_mut(&mut self, symbol: &Symbol) -> Option<&mut SymbolSlot> {
+        self.slots.iter_mut().find(|s| &s.symbol == symbol)
+    }
+
+    /// Capital plus closed P&L plus what open positions have realized, paid and received.
+    pub fn wallet(&self) -> Decimal {
+        let open: Decimal = self
+            .slots
+            .iter()
+            .filter_map(|s| s.book.position.as_ref())
+            .map(|p| p.realized - p.fees + p.funding)
+            .sum();
+        self.params.capital + self.closed_pnl + open
+    }
+
+    /// Wallet plus unrealized P&L at the latest closes.
+    pub fn equity(&self) -> Decimal {
+        let unrealized: Decimal = self
+            .slots
+            .iter()
+            .filter_map(|s| {
+                let pos = s.book.position.as_ref()?;
+                let close = s.bars.last()?.close.get();
+                Some(pos.side.sign() * pos.qty * (close - pos.entry_price))
+            })
+            .sum();
+        self.wallet() + unrealized
+    }
+
+    /// Trades closed so far (this process's replay included).
+    pub fn trades(&self) -> &[TradeRecord] {
+        &self.trades
+    }
+
+    /// Each symbol's book, in config order.
+    pub fn books(&self) -> impl Iterator<Item = (&Symbol, &Book, Option<Decimal>)> {
+        self.slots.iter().map(|s| (&s.symbol, &s.book, s.bars.last().map(|b| b.close.get())))
+    }
+
+    /// The daily breaker.
+    pub fn breaker(&self) -> &DailyBreaker {
+        &self.breaker
+    }
+
+    /// True after a flatten: no entries until restarted.
+    pub fn is_halted(&self) -> bool {
+        self.halted
+    }
+
+    /// Latest event time seen, ms.
+    pub fn last_event_ms(&self) -> i64 {
+        self.last_event_ms
+    }
+}
+
+fn push_bar(slot: &mut SymbolSlot, bar: Bar) {
+    if slot.bars.last().is_some_and(|b| b.open_time_ms >= bar.open_time_ms) {
+        return;
+    }
+    slot.bars.push(bar);
+    slot.closes.push(bar.close.get().to_f64().unwrap_or(f64::NAN));
+    if slot.bars.len() > HISTORY * 2 {
+        slot.bars.drain(..HISTORY);
+        slot.closes.drain(..HISTORY);
+    }
+}
+
+fn record(kind: &'static str, ts: i64, fields: Value) -> Command {
+    Command::Record { kind, ts, fields }
+}

@@ -1,0 +1,203 @@
+//! Engine scenarios without a venue: the commands it emits for entries, protection, exits,
+//! failures, the breaker and a flatten, and the books after fills.
+
+use agent_core::backtest::ExitReason;
+use exchange_core::{
+    Bar, ClientOrderId, Fill, InstrumentRules, Notional, OrderKind, OrderPurpose, OrderRequest, OrderStatus,
+    OrderUpdate, PositionSide, Price, Qty, Side, Symbol,
+};
+use risk_core::params::FuturesRiskParams;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+
+use super::{Command, EngineConfig, LiveEngine};
+
+const HOUR: i64 = 3_600_000;
+
+fn btc() -> Symbol {
+    Symbol::new("BTCUSDT").unwrap()
+}
+
+fn engine(params: FuturesRiskParams) -> LiveEngine {
+    let rules = InstrumentRules::new(
+        btc(),
+        Price::new(dec!(0.10)),
+        Qty::new(dec!(0.001)),
+        Qty::new(dec!(0.001)),
+        None,
+        Notional::new(dec!(100)),
+    )
+    .unwrap();
+    LiveEngine::new(EngineConfig {
+        params: FuturesRiskParams { window: 2, ..params },
+        symbols: vec![(btc(), rules)],
+        interval_ms: HOUR,
+        session_ms: 1,
+    })
+}
+
+fn bar(i: i64, close: Decimal) -> Bar {
+    let p = Price::new(close);
+    Bar { open_time_ms: i * HOUR, open: p, high: p, low: p, close: p, volume: Decimal::ZERO }
+}
+
+fn places(cmds: &[Command]) -> Vec<&OrderRequest> {
+    cmds.iter().filter_map(|c| if let Command::Place(o) = c { Some(o) } else { None }).collect()
+}
+
+fn cancels(cmds: &[Command]) -> Vec<&ClientOrderId> {
+    cmds.iter().filter_map(|c| if let Command::Cancel { id, .. } = c { Some(id) } else { None }).collect()
+}
+
+fn fill(order: &OrderRequest, qty: Decimal, price: Decimal, trade: &str, t: i64) -> Fill {
+    Fill {
+        client_order_id: order.client_order_id.clone(),
+        trade_id: trade.into(),
+        symbol: btc(),
+        side: order.side,
+        qty: Qty::new(qty),
+        price: Price::new(price),
+        fee: qty * price * dec!(0.0005),
+        fee_asset: "USDT".into(),
+        time_exchange: t,
+    }
+}
+
+fn update(
+    order: &OrderRequest,
+    status: OrderStatus,
+    filled: Decimal,
+    fill: Option<Fill>,
+    t: i64,
+) -> OrderUpdate {
+    OrderUpdate {
+        client_order_id: order.client_order_id.clone(),
+        venue_order_id: Some("1".into()),
+        symbol: btc(),
+        side: order.side,
+        status,
+        filled_qty: Qty::new(filled),
+        avg_price: None,
+        fill,
+        reason: None,
+        time_exchange: t,
+    }
+}
+
+/// Bars 100, 100, then 103 at the close of bar 2: m = 0.03 over two bars, long at 7x
+/// (floor(5 * 0.03 / 0.02) = 7); size 10,000 * 0.05 / 0.03 / 103 = 161.812 BTC, floored.
+fn entered() -> (LiveEngine, OrderRequest, Vec<Command>) {
+    let mut e = engine(FuturesRiskParams::default());
+    assert!(e.on_bar_closed(&btc(), bar(0, dec!(100))).iter().all(|c| !matches!(c, Command::Place(_))));
+    assert!(places(&e.on_bar_closed(&btc(), bar(1, dec!(100)))).is_empty());
+    let cmds = e.on_bar_closed(&btc(), bar(2, dec!(103)));
+    assert!(cmds.contains(&Command::SetLeverage { symbol: btc(), leverage: 7 }), "{cmds:?}");
+    let entry = places(&cmds)[0].clone();
+    assert_eq!((entry.side, entry.kind, entry.qty.get()), (Side::Buy, OrderKind::Market, dec!(161.812)));
+    assert_eq!(entry.client_order_id.purpose(), Some(OrderPurpose::Entry));
+    let f = fill(&entry, dec!(161.812), dec!(103.5), "t1", 3 * HOUR);
+    let cmds = e.on_order_update(&update(&entry, OrderStatus::Filled, dec!(161.812), Some(f), 3 * HOUR));
+    (e, entry, cmds)
+}
+
+#[test]
+fn entry_fill_places_stop_take_profit_and_trailing() {
+    let (e, _, cmds) = entered();
+    let orders = places(&cmds);
+    assert_eq!(orders.len(), 3, "{cmds:?}");
+    // From the fill at 103.5: stop 103.5 * 0.97 = 100.395 -> 100.4, take 108.675 -> 108.7.
+    assert_eq!(orders[0].kind, OrderKind::StopMarket { trigger: Price::new(dec!(100.4)) });
+    assert_eq!(orders[1].kind, OrderKind::TakeProfitMarket { trigger: Price::new(dec!(108.7)) });
+    assert_eq!(orders[2].kind, OrderKind::TrailingStop { callback_rate: dec!(0.10), activation: None });
+    assert!(orders.iter().all(|o| o.side == Side::Sell));
+    assert!(orders[0].close_position && orders[1].close_position && orders[2].reduce_only);
+    assert_eq!(orders[2].qty.get(), dec!(161.812));
+    let (_, book, _) = e.books().next().unwrap();
+    let pos = book.position.as_ref().unwrap();
+    assert_eq!(
+        (pos.side, pos.qty, pos.entry_price, pos.leverage),
+        (PositionSide::Long, dec!(161.812), dec!(103.5), 7)
+    );
+    assert_eq!(pos.protection.ids().len(), 3);
+    assert!(book.entry.is_none());
+}
+
+#[test]
+fn stop_fill_closes_the_trade_and_cancels_the_rest() {
+    let (mut e, _, cmds) = entered();
+    let stop = places(&cmds)[0].clone();
+    let f = fill(&stop, dec!(161.812), dec!(100.3), "t2", 5 * HOUR);
+    let cmds =
+        e.on_order_update(&update(&stop, OrderStatus::Filled, dec!(161.812), Some(f.clone()), 5 * HOUR));
+    assert_eq!(cancels(&cmds).len(), 2, "{cmds:?}");
+    let trade = &e.trades()[0];
+    assert_eq!(trade.exit_reason, ExitReason::StopLoss);
+    // Gross 161.812 * (100.3 - 103.5) = -517.7984; fees 0.0005 * 161.812 * (103.5 + 100.3) = 16.4886428.
+    assert_eq!(trade.pnl, dec!(-534.2870428));
+    assert_eq!(e.wallet(), dec!(10000) + trade.pnl);
+    // The same trade reported again changes nothing.
+    assert!(e.on_fill(&f).is_empty());
+    assert_eq!(e.trades().len(), 1);
+    // The cancelled protections ending do not count as vanished.
+    let take = places(&entered().2)[1].clone();
+    assert!(
+        places(&e.on_order_update(&update(&take, OrderStatus::Canceled, dec!(0), None, 5 * HOUR))).is_empty()
+    );
+}
+
+#[test]
+fn a_vanished_or_refused_stop_closes_the_position_at_market() {
+    let (mut e, _, cmds) = entered();
+    let stop = places(&cmds)[0].clone();
+    let cmds = e.on_order_update(&update(&stop, OrderStatus::Canceled, dec!(0), None, 4 * HOUR));
+    let close = places(&cmds);
+    assert_eq!(close.len(), 1, "{cmds:?}");
+    assert_eq!((close[0].kind, close[0].side, close[0].reduce_only), (OrderKind::Market, Side::Sell, true));
+    assert!(cmds.iter().any(|c| matches!(c, Command::Alert(a) if a.contains("closing at market"))));
+    let f = fill(close[0], dec!(161.812), dec!(103), "t3", 4 * HOUR);
+    e.on_fill(&f);
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::Unprotected);
+
+    let (mut e, _, cmds) = entered();
+    let take = places(&cmds)[1].clone();
+    let cmds =
+        e.on_place_failed(&take.client_order_id, &btc(), "-2021 Order would immediately trigger.", 4 * HOUR);
+    assert_eq!(places(&cmds).len(), 1, "{cmds:?}");
+}
+
+#[test]
+fn breaker_trips_closes_everything_and_blocks_entries_until_the_next_day() {
+    let (mut e, _, _) = entered();
+    // The close of bar 3 at 90: unrealized 161.812 * (90 - 103.5) = -2,184.46, entry fee 8.37:
+    // equity 7,807.17 is at or below 80% of the day's opening 10,000.
+    let cmds = e.on_bar_closed(&btc(), bar(3, dec!(90)));
+    assert!(cmds.iter().any(|c| matches!(c, Command::Record { kind: "breaker", .. })), "{cmds:?}");
+    let close = places(&cmds);
+    assert_eq!(close.len(), 1);
+    assert_eq!(close[0].qty.get(), dec!(161.812));
+    assert_eq!(cancels(&cmds).len(), 3);
+    e.on_fill(&fill(close[0], dec!(161.812), dec!(90), "t4", 4 * HOUR));
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::Breaker);
+    // A strong signal the same day is refused; bars 4..=23 are still day 0.
+    let mut entries = 0;
+    for i in 4..24 {
+        entries += places(&e.on_bar_closed(&btc(), bar(i, Decimal::from(90 + 5 * (i - 3))))).len();
+    }
+    assert_eq!(entries, 0);
+    // The 00:00 bar of day 1 closes in day 1: entries are allowed again.
+    let cmds = e.on_bar_closed(&btc(), bar(24, dec!(400)));
+    assert_eq!(places(&cmds).len(), 1, "{cmds:?}");
+}
+
+#[test]
+fn flatten_closes_and_halts() {
+    let (mut e, _, _) = entered();
+    let cmds = e.flatten(4 * HOUR);
+    assert_eq!(places(&cmds).len(), 1);
+    assert_eq!(cancels(&cmds).len(), 3);
+    assert!(e.is_halted());
+    let close = places(&cmds)[0].clone();
+    e.on_fill(&fill(&close, dec!(161.812), dec!(104), "t5", 4 * HOUR));
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::Flatten);
+    assert!(places(&e.on_bar_closed(&btc(), bar(3, dec!(120)))).is_empty());
+}
