@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use agent_core::backtest::{EntryStrategy, ExitReason, SignalInput, TradeRecord};
+use agent_core::journal::JournalRecord;
 use exchange_core::{
     AgentTag, Bar, ClientOrderId, Fill, InstrumentRules, OrderKind, OrderPurpose, OrderRequest, OrderStatus,
     OrderUpdate, Price, PriceRounding, Qty, Symbol,
@@ -162,7 +163,8 @@ impl LiveEngine {
         }
         push_bar(&mut self.slots[i], bar);
         self.gathering.entry(open_time).or_default().insert(i);
-        let mut out = Vec::new();
+        let mut out =
+            vec![record("bar_close", open_time + self.interval_ms, json!({"symbol": symbol, "bar": bar}))];
         while let Some((&t, got)) = self.gathering.iter().next() {
             let complete = got.len() == self.slots.len();
             let overtaken = self.gathering.keys().any(|k| *k > t);
@@ -290,7 +292,7 @@ impl LiveEngine {
 
     /// An order changed state on the venue.
     pub fn on_order_update(&mut self, update: &OrderUpdate) -> Vec<Command> {
-        let mut out = Vec::new();
+        let mut out = vec![record("order_update", update.time_exchange, json!(update))];
         self.last_event_ms = self.last_event_ms.max(update.time_exchange);
         if let Some(fill) = &update.fill {
             out.extend(self.on_fill(fill));
@@ -419,6 +421,61 @@ impl LiveEngine {
             }
         }
         out
+    }
+
+    /// Rebuilds the state by feeding the journal's input records (bar closes, order updates,
+    /// fills, funding, failed placements, flattens) back through the engine; the commands they
+    /// produce were carried out when the records were first written, so they are dropped.
+    ///
+    /// # Errors
+    /// A record of an input kind whose fields do not parse, naming its `seq`.
+    pub fn replay(&mut self, records: &[JournalRecord]) -> Result<(), String> {
+        for r in records {
+            let fields = Value::Object(r.fields.clone());
+            let field = |name: &str| fields.get(name).cloned().unwrap_or(Value::Null);
+            let bad = |e: serde_json::Error| format!("journal record {} ({}): {e}", r.seq, r.kind);
+            match r.kind.as_str() {
+                "bar_close" => {
+                    let symbol: Symbol = serde_json::from_value(field("symbol")).map_err(bad)?;
+                    let bar: Bar = serde_json::from_value(field("bar")).map_err(bad)?;
+                    self.on_bar_closed(&symbol, bar);
+                }
+                "order_update" => {
+                    let update: OrderUpdate = serde_json::from_value(fields.clone()).map_err(bad)?;
+                    self.on_order_update(&update);
+                }
+                "fill" => {
+                    let fill: Fill = serde_json::from_value(fields.clone()).map_err(bad)?;
+                    self.on_fill(&fill);
+                }
+                "funding" => {
+                    let symbol: Symbol = serde_json::from_value(field("symbol")).map_err(bad)?;
+                    let amount: Decimal = serde_json::from_value(field("amount")).map_err(bad)?;
+                    self.on_funding(&symbol, amount, r.ts);
+                }
+                "order_failed" => {
+                    let symbol: Symbol = serde_json::from_value(field("symbol")).map_err(bad)?;
+                    let id: ClientOrderId = serde_json::from_value(field("id")).map_err(bad)?;
+                    let error: String = serde_json::from_value(field("error")).map_err(bad)?;
+                    self.on_place_failed(&id, &symbol, &error, r.ts);
+                }
+                "flatten" => {
+                    self.flatten(r.ts);
+                }
+                "session" => {
+                    let session: u64 = serde_json::from_value(field("session_ms")).map_err(bad)?;
+                    self.start_session(session);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a new session and the record that makes a replay switch to it too.
+    pub fn begin_session(&mut self, session_ms: u64, ts: i64) -> Command {
+        self.start_session(session_ms);
+        record("session", ts, json!({"session_ms": session_ms}))
     }
 
     /// Emergency flatten (SIGUSR2): cancel protections, close everything at market, open nothing
