@@ -4,7 +4,7 @@
 //! and SOLUSDT (exchangeInfo, PRICE_FILTER / LOT_SIZE / MIN_NOTIONAL).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use agent_core::config::{ConfigError, read_toml};
 use exchange_core::{InstrumentRules, Notional, Price, Qty, Symbol};
@@ -24,6 +24,46 @@ pub struct FuturesConfig {
     /// Instrument rules that replace or add to the built-in ones.
     #[serde(default)]
     pub instruments: BTreeMap<Symbol, InstrumentSpec>,
+    /// Where it trades: `sim`, `binance-demo`, `binance-testnet` or `binance` (DESIGN §4).
+    #[serde(default = "default_venue")]
+    pub venue: String,
+    /// Fill orders locally on the venue's prices and send nothing.
+    #[serde(default)]
+    pub paper: bool,
+    /// Directory of the human log and the trade journal.
+    #[serde(default = "default_log_dir")]
+    pub log_dir: PathBuf,
+    /// Directory of the PID file and the status snapshot.
+    #[serde(default = "default_run_dir")]
+    pub run_dir: PathBuf,
+    /// Close every position at market on SIGTERM/SIGINT (default: leave them protected).
+    #[serde(default)]
+    pub flatten_on_stop: bool,
+    /// exchange-sim's config, read for its port and demo account when `venue = "sim"`.
+    #[serde(default = "default_sim_config")]
+    pub sim_config: PathBuf,
+    /// REST base URL override (e.g. `http://127.0.0.1:8765`).
+    #[serde(default)]
+    pub rest_url: Option<String>,
+    /// WebSocket base URL override (e.g. `ws://127.0.0.1:8765`).
+    #[serde(default)]
+    pub ws_url: Option<String>,
+}
+
+fn default_venue() -> String {
+    "sim".to_owned()
+}
+
+fn default_log_dir() -> PathBuf {
+    PathBuf::from("logs")
+}
+
+fn default_run_dir() -> PathBuf {
+    PathBuf::from("run")
+}
+
+fn default_sim_config() -> PathBuf {
+    PathBuf::from("config/exchange_sim.toml")
 }
 
 /// One symbol's filters as written in the file.
@@ -53,6 +93,14 @@ impl Default for FuturesConfig {
             symbols: default_symbols(),
             strategy: FuturesRiskParams::default(),
             instruments: BTreeMap::new(),
+            venue: default_venue(),
+            paper: false,
+            log_dir: default_log_dir(),
+            run_dir: default_run_dir(),
+            flatten_on_stop: false,
+            sim_config: default_sim_config(),
+            rest_url: None,
+            ws_url: None,
         }
     }
 }
@@ -95,6 +143,9 @@ impl FuturesConfig {
         };
         if self.symbols.is_empty() {
             problems.push("symbols: the list is empty".to_owned());
+        }
+        if let Err(e) = self.venue.parse::<exchange_core::venue::Environment>() {
+            problems.push(format!("venue: {e}"));
         }
         for (i, symbol) in self.symbols.iter().enumerate() {
             if self.symbols[..i].contains(symbol) {

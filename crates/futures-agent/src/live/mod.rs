@@ -3,6 +3,7 @@
 
 pub mod book;
 pub mod engine;
+pub mod settings;
 
 pub use book::{Book, OpenPosition, PendingEntry, Protection};
 pub use engine::{Command, EngineConfig, LiveEngine};

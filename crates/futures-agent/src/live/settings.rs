@@ -1,0 +1,354 @@
+//! Everything `futures-agent run` needs, resolved with DESIGN §9's precedence: command-line flags
+//! over the process environment over the dotenv files (`.env`, `futures_agent_config.env` in the
+//! working directory) over `config/futures_agent.toml` over defaults.
+//!
+//! The seed's variable names are honoured: `FUTURES_AGENT_CAPITAL`, `FUTURES_MAX_LEVERAGE`,
+//! `FUTURES_RISK_PER_TRADE`, `FUTURES_MAX_DAILY_LOSS`, `FUTURES_SYMBOLS`,
+//! `FUTURES_MOMENTUM_WINDOW`, `FUTURES_MIN_MOMENTUM_THRESHOLD`, `FUTURES_PAPER_TRADING` and
+//! `TB_PAPER_TRADING`; `FUTURES_VENUE` picks the venue. API keys come only from
+//! `BINANCE_API_KEY` / `BINANCE_API_SECRET` in the environment or the dotenv files; for the
+//! simulator, from its config's demo account. Real money needs all three of DESIGN §4:
+//! `venue = "binance"`, `paper = false` and `DUAL_AGENT_LIVE=yes`.
+
+use std::path::{Path, PathBuf};
+
+use agent_core::config::ConfigError;
+use agent_core::dotenv::Layers;
+use exchange_core::Symbol;
+use exchange_core::signing::{ApiCredentials, Secret};
+use exchange_core::venue::{Endpoints, Environment, Product};
+use serde::Deserialize;
+
+use crate::config::FuturesConfig;
+
+/// The dotenv files read from the working directory, earlier ones winning.
+pub const DOTENV_FILES: [&str; 2] = ["futures_agent_config.env", ".env"];
+
+/// Resolved settings of a live run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The config after environment overrides.
+    pub config: FuturesConfig,
+    /// The venue.
+    pub environment: Environment,
+    /// Its URLs.
+    pub endpoints: Endpoints,
+    /// API credentials (never logged: the secret's Debug is redacted).
+    pub credentials: Option<ApiCredentials>,
+    /// Warnings for the log (loose dotenv permissions, and the like).
+    pub warnings: Vec<String>,
+}
+
+/// Command-line overrides of `run`.
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    /// `--venue`.
+    pub venue: Option<String>,
+    /// `--paper`.
+    pub paper: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct SimFile {
+    #[serde(default = "sim_default_port")]
+    port: u16,
+    #[serde(default)]
+    accounts: Vec<SimAccount>,
+}
+
+fn sim_default_port() -> u16 {
+    8765
+}
+
+#[derive(Debug, Deserialize)]
+struct SimAccount {
+    api_key: String,
+    api_secret: String,
+}
+
+fn truthy(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Applies the environment's seed variables to `config`; every bad value is a problem.
+fn apply_env(config: &mut FuturesConfig, layers: &Layers, problems: &mut Vec<String>) {
+    let params = [
+        ("FUTURES_AGENT_CAPITAL", "capital"),
+        ("FUTURES_MAX_LEVERAGE", "max_leverage"),
+        ("FUTURES_RISK_PER_TRADE", "risk_per_trade"),
+        ("FUTURES_MAX_DAILY_LOSS", "max_daily_loss"),
+        ("FUTURES_MOMENTUM_WINDOW", "window"),
+        ("FUTURES_MIN_MOMENTUM_THRESHOLD", "threshold"),
+    ];
+    for (var, key) in params {
+        if let Some((value, _)) = layers.get(var)
+            && let Err(e) = config.strategy.set(key, value)
+        {
+            problems.push(format!("{var}: {e}"));
+        }
+    }
+    if let Some((value, _)) = layers.get("FUTURES_SYMBOLS") {
+        let parsed: Result<Vec<Symbol>, _> =
+            value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Symbol::new).collect();
+        match parsed {
+            Ok(symbols) => config.symbols = symbols,
+            Err(e) => problems.push(format!("FUTURES_SYMBOLS: {e}")),
+        }
+    }
+    for var in ["FUTURES_PAPER_TRADING", "TB_PAPER_TRADING"] {
+        if let Some((value, _)) = layers.get(var) {
+            match truthy(value) {
+                Some(paper) => config.paper = paper,
+                None => problems.push(format!("{var}: {value:?} is not true/false/1/0/yes/no")),
+            }
+        }
+    }
+    if let Some((value, _)) = layers.get("FUTURES_VENUE") {
+        config.venue = value.to_owned();
+    }
+}
+
+impl Settings {
+    /// Resolves the settings from the config file (absent: defaults), the environment `layers`
+    /// and the command line.
+    ///
+    /// # Errors
+    /// Every problem at once: bad config or environment values, a missing secret for a real
+    /// venue, live trading without all three conditions, a loose dotenv file for live trading.
+    pub fn resolve(
+        config_path: Option<&Path>,
+        layers: &Layers,
+        cli: &CliOverrides,
+    ) -> Result<Self, ConfigError> {
+        let default_path = Path::new("config/futures_agent.toml");
+        let (mut config, source) = match config_path {
+            Some(path) => (FuturesConfig::load(path)?, path.display().to_string()),
+            None if default_path.exists() => {
+                (FuturesConfig::load(default_path)?, default_path.display().to_string())
+            }
+            None => (FuturesConfig::default(), "built-in defaults".to_owned()),
+        };
+        let mut problems = Vec::new();
+        apply_env(&mut config, layers, &mut problems);
+        if let Some(venue) = &cli.venue {
+            config.venue = venue.clone();
+        }
+        config.paper |= cli.paper;
+        if let Err(e) = config.validate("settings") {
+            problems.extend(e.problems);
+        }
+        let mut warnings = Vec::new();
+        let environment = config.venue.parse::<Environment>().unwrap_or(Environment::Sim);
+        let live_money = environment == Environment::Binance && !config.paper;
+        for loose in layers.loose_files() {
+            let text = format!(
+                "{} is readable by group or others (chmod 600 it): it may hold secrets",
+                loose.display()
+            );
+            if live_money { problems.push(text) } else { warnings.push(text) }
+        }
+        if live_money && layers.get("DUAL_AGENT_LIVE").map(|(v, _)| v) != Some("yes") {
+            problems.push(
+                "venue = \"binance\" with paper = false trades real money: set DUAL_AGENT_LIVE=yes in the environment to confirm (or use paper = true, or venue = \"binance-demo\")".to_owned(),
+            );
+        }
+        let (endpoints, credentials) = match environment {
+            Environment::Sim => match read_sim(&config.sim_config) {
+                Ok((port, creds)) => {
+                    (Endpoints::for_environment(Environment::Sim, Product::UsdM, port), creds)
+                }
+                Err(problem) => {
+                    problems.push(problem);
+                    (Endpoints::for_environment(Environment::Sim, Product::UsdM, sim_default_port()), None)
+                }
+            },
+            other => {
+                let key = layers.get("BINANCE_API_KEY").map(|(v, _)| v.to_owned());
+                let secret = layers.get("BINANCE_API_SECRET").map(|(v, _)| v.to_owned());
+                let creds = match (key, secret) {
+                    (Some(k), Some(s)) => Some(ApiCredentials::new(k, Secret::new(s))),
+                    (k, s) if !config.paper => {
+                        let missing: Vec<&str> =
+                            [("BINANCE_API_KEY", k.is_none()), ("BINANCE_API_SECRET", s.is_none())]
+                                .into_iter()
+                                .filter_map(|(name, gone)| gone.then_some(name))
+                                .collect();
+                        problems.push(format!(
+                            "venue {other} needs {} in the environment, .env or futures_agent_config.env",
+                            missing.join(" and ")
+                        ));
+                        None
+                    }
+                    _ => None,
+                };
+                (Endpoints::for_environment(other, Product::UsdM, 0), creds)
+            }
+        };
+        let mut endpoints = endpoints;
+        if let Some(rest) = &config.rest_url {
+            endpoints.rest = rest.trim_end_matches('/').to_owned();
+        }
+        if let Some(ws) = &config.ws_url {
+            endpoints.ws_streams = ws.trim_end_matches('/').to_owned();
+        }
+        if problems.is_empty() {
+            Ok(Self { config, environment, endpoints, credentials, warnings })
+        } else {
+            Err(ConfigError { source, problems })
+        }
+    }
+
+    /// `paper` or `live`.
+    pub fn mode(&self) -> &'static str {
+        if self.config.paper { "paper" } else { "live" }
+    }
+
+    /// The journal file.
+    pub fn journal_path(&self) -> PathBuf {
+        self.config.log_dir.join("futures_trades.jsonl")
+    }
+
+    /// The PID file.
+    pub fn pid_path(&self) -> PathBuf {
+        self.config.run_dir.join("futures-agent.pid")
+    }
+
+    /// The status snapshot.
+    pub fn status_path(&self) -> PathBuf {
+        self.config.run_dir.join("futures-agent.status.json")
+    }
+}
+
+/// The simulator's port and demo credentials from its config file.
+fn read_sim(path: &Path) -> Result<(u16, Option<ApiCredentials>), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "sim_config: cannot read {} ({e}); venue \"sim\" needs it for the port and demo key",
+            path.display()
+        )
+    })?;
+    let file: SimFile =
+        toml::from_str(&text).map_err(|e| format!("sim_config {}: {}", path.display(), e.message()))?;
+    let creds =
+        file.accounts.into_iter().next().map(|a| ApiCredentials::new(a.api_key, Secret::new(a.api_secret)));
+    if creds.is_none() {
+        return Err(format!("sim_config {}: no [[accounts]] entry to trade with", path.display()));
+    }
+    Ok((file.port, creds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn layers(vars: &[(&str, &str)]) -> Layers {
+        let process: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Layers::from_parts(process, &[]).unwrap()
+    }
+
+    fn config_file(extra: &str) -> tempfile_path::TempConfig {
+        tempfile_path::TempConfig::new(extra)
+    }
+
+    /// A config file in a temp dir, pointing at a sim config beside it.
+    mod tempfile_path {
+        use std::path::PathBuf;
+
+        pub struct TempConfig {
+            pub dir: PathBuf,
+            pub path: PathBuf,
+        }
+
+        impl TempConfig {
+            pub fn new(extra: &str) -> Self {
+                static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let dir = std::env::temp_dir().join(format!("fa-settings-{}-{n}", std::process::id()));
+                std::fs::create_dir_all(&dir).unwrap();
+                let sim = dir.join("sim.toml");
+                std::fs::write(
+                    &sim,
+                    "port = 9999\n[[accounts]]\nname = \"demo\"\napi_key = \"k\"\napi_secret = \"s\"\n",
+                )
+                .unwrap();
+                let path = dir.join("futures.toml");
+                std::fs::write(&path, format!("sim_config = {:?}\n{extra}", sim.display().to_string()))
+                    .unwrap();
+                Self { dir, path }
+            }
+        }
+
+        impl Drop for TempConfig {
+            fn drop(&mut self) {
+                let _ = std::fs::remove_dir_all(&self.dir);
+            }
+        }
+    }
+
+    #[test]
+    fn sim_reads_port_and_demo_account_from_its_config() {
+        let cfg = config_file("");
+        let s = Settings::resolve(Some(&cfg.path), &layers(&[]), &CliOverrides::default()).unwrap();
+        assert_eq!(s.environment, Environment::Sim);
+        assert_eq!(s.endpoints.rest, "http://127.0.0.1:9999");
+        assert_eq!(s.credentials.as_ref().unwrap().api_key, "k");
+        assert_eq!(s.mode(), "live");
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_the_cli_overrides_both() {
+        let cfg = config_file("paper = false\n[strategy]\ncapital = 5000\n");
+        let env = layers(&[
+            ("FUTURES_AGENT_CAPITAL", "2500"),
+            ("FUTURES_SYMBOLS", "ETHUSDT, BTCUSDT"),
+            ("TB_PAPER_TRADING", "1"),
+            ("FUTURES_MIN_MOMENTUM_THRESHOLD", "0.03"),
+        ]);
+        let s = Settings::resolve(
+            Some(&cfg.path),
+            &env,
+            &CliOverrides { venue: Some("sim".into()), paper: false },
+        )
+        .unwrap();
+        assert_eq!(s.config.strategy.capital.to_string(), "2500");
+        assert_eq!(s.config.strategy.threshold.to_string(), "0.03");
+        assert_eq!(s.config.symbols.iter().map(Symbol::as_str).collect::<Vec<_>>(), ["ETHUSDT", "BTCUSDT"]);
+        assert!(s.config.paper);
+    }
+
+    #[test]
+    fn live_money_needs_all_three_conditions_and_says_what_is_missing() {
+        let cfg = config_file("venue = \"binance\"\n");
+        let err = Settings::resolve(Some(&cfg.path), &layers(&[]), &CliOverrides::default()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("DUAL_AGENT_LIVE=yes"), "{text}");
+        assert!(text.contains("BINANCE_API_KEY and BINANCE_API_SECRET"), "{text}");
+        let ok = layers(&[("DUAL_AGENT_LIVE", "yes"), ("BINANCE_API_KEY", "a"), ("BINANCE_API_SECRET", "b")]);
+        let s = Settings::resolve(Some(&cfg.path), &ok, &CliOverrides::default()).unwrap();
+        assert_eq!(s.endpoints.rest, "https://fapi.binance.com");
+        assert!(!format!("{s:?}").contains("\"b\""), "the secret must not show in Debug");
+        // Paper trading on live prices needs neither the confirmation nor keys.
+        let paper =
+            Settings::resolve(Some(&cfg.path), &layers(&[]), &CliOverrides { venue: None, paper: true })
+                .unwrap();
+        assert_eq!(paper.mode(), "paper");
+    }
+
+    #[test]
+    fn bad_environment_values_are_all_listed() {
+        let cfg = config_file("");
+        let env = layers(&[
+            ("FUTURES_MAX_LEVERAGE", "lots"),
+            ("FUTURES_PAPER_TRADING", "maybe"),
+            ("FUTURES_VENUE", "kraken"),
+        ]);
+        let err = Settings::resolve(Some(&cfg.path), &env, &CliOverrides::default()).unwrap_err();
+        assert_eq!(err.problems.len(), 3, "{err}");
+    }
+}
