@@ -63,6 +63,9 @@ pub struct PendingEntry {
     pub reserved_margin: Decimal,
     /// Event time of the decision (the bar close).
     pub decided_at: i64,
+    /// Once the venue says the order is done: how much it filled. The entry completes when the
+    /// position holds that much (fills may arrive after the final order update).
+    pub final_filled: Option<Decimal>,
 }
 
 /// An open position, as far as this agent's fills built it.

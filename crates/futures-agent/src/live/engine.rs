@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, HashSet};
 use agent_core::backtest::{EntryStrategy, ExitReason, SignalInput, TradeRecord};
 use agent_core::journal::JournalRecord;
 use exchange_core::{
-    AgentTag, Bar, ClientOrderId, Fill, InstrumentRules, OrderKind, OrderPurpose, OrderRequest, OrderStatus,
-    OrderUpdate, Price, PriceRounding, Qty, Symbol,
+    AgentTag, Bar, ClientOrderId, Fill, InstrumentRules, OrderKind, OrderPurpose, OrderRequest, OrderUpdate,
+    Price, PriceRounding, Qty, Symbol,
 };
 use risk_core::breaker::DailyBreaker;
 use risk_core::decision::Decision;
@@ -278,6 +278,7 @@ impl LiveEngine {
                 leverage: signal.leverage,
                 reserved_margin: sized.initial_margin,
                 decided_at: ts,
+                final_filled: None,
             });
             out.push(Command::SetLeverage { symbol: slot.symbol.clone(), leverage: signal.leverage });
             out.push(record(
@@ -302,12 +303,10 @@ impl LiveEngine {
         let ts = update.time_exchange;
         let final_state = update.status.is_final();
         let slot = &mut self.slots[i];
-        if slot.book.entry.as_ref().is_some_and(|e| &e.id == id) {
+        if let Some(entry) = slot.book.entry.as_mut().filter(|e| &e.id == id) {
             if final_state {
-                slot.book.entry = None;
-                if slot.book.position.is_some() {
-                    out.extend(self.protect(i, ts));
-                } else if update.status != OrderStatus::Filled {
+                entry.final_filled = Some(update.filled_qty.get());
+                if update.filled_qty.get().is_zero() {
                     let why = update.reason.clone().unwrap_or_else(|| format!("{:?}", update.status));
                     out.push(record(
                         "entry_failed",
@@ -315,6 +314,7 @@ impl LiveEngine {
                         json!({"symbol": update.symbol, "id": id, "reason": why}),
                     ));
                 }
+                out.extend(self.complete_entry(i, ts));
             }
             return out;
         }
@@ -379,9 +379,23 @@ impl LiveEngine {
                     fill.trade_id, fill.symbol, fill.client_order_id
                 )));
             }
-            FillEffect::Grew | FillEffect::Shrank => {}
+            FillEffect::Grew => out.extend(self.complete_entry(i, fill.time_exchange)),
+            FillEffect::Shrank => {}
         }
         out
+    }
+
+    /// Finishes slot `i`'s entry once the venue has called it done and every fill it reported is
+    /// in the position: the entry is cleared and, if anything filled, the protection goes out.
+    fn complete_entry(&mut self, i: usize, ts: i64) -> Vec<Command> {
+        let book = &mut self.slots[i].book;
+        let Some(done) = book.entry.as_ref().and_then(|e| e.final_filled) else { return Vec::new() };
+        let held = book.position.as_ref().map_or(Decimal::ZERO, |p| p.qty);
+        if held < done {
+            return Vec::new();
+        }
+        book.entry = None;
+        if book.position.is_some() { self.protect(i, ts) } else { Vec::new() }
     }
 
     /// Funding paid or received (`amount` > 0 received) on `symbol`'s position.

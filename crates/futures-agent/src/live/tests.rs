@@ -267,3 +267,35 @@ fn replaying_the_journal_rebuilds_the_same_state() {
     assert_eq!(e.trades(), rebuilt.trades());
     assert_eq!(rebuilt.trades()[0].exit_reason, ExitReason::StopLoss);
 }
+
+#[test]
+fn an_entry_reported_filled_before_its_fills_waits_for_them() {
+    let mut e = engine(FuturesRiskParams::default());
+    e.on_bar_closed(&btc(), bar(0, dec!(100)));
+    e.on_bar_closed(&btc(), bar(1, dec!(100)));
+    let entry = places(&e.on_bar_closed(&btc(), bar(2, dec!(103))))[0].clone();
+    // The REST answer says FILLED, but no execution has been seen yet: nothing to protect.
+    let cmds = e.on_order_update(&update(&entry, OrderStatus::Filled, dec!(161.812), None, 3 * HOUR));
+    assert!(places(&cmds).is_empty(), "{cmds:?}");
+    // Two partial executions arrive on the stream; protection goes out after the second.
+    let first = e.on_fill(&fill(&entry, dec!(100), dec!(103.4), "a", 3 * HOUR));
+    assert!(places(&first).is_empty());
+    let second = e.on_fill(&fill(&entry, dec!(61.812), dec!(103.6), "b", 3 * HOUR));
+    assert_eq!(places(&second).len(), 3, "{second:?}");
+    let (_, book, _) = e.books().next().unwrap();
+    let pos = book.position.as_ref().unwrap();
+    // Average of 100 @ 103.4 and 61.812 @ 103.6.
+    assert_eq!(pos.entry_price, (dec!(100) * dec!(103.4) + dec!(61.812) * dec!(103.6)) / dec!(161.812));
+    assert!(book.entry.is_none());
+}
+
+#[test]
+fn an_entry_that_filled_nothing_frees_its_slot() {
+    let mut e = engine(FuturesRiskParams::default());
+    e.on_bar_closed(&btc(), bar(0, dec!(100)));
+    e.on_bar_closed(&btc(), bar(1, dec!(100)));
+    let entry = places(&e.on_bar_closed(&btc(), bar(2, dec!(103))))[0].clone();
+    let cmds = e.on_order_update(&update(&entry, OrderStatus::Expired, dec!(0), None, 3 * HOUR));
+    assert!(cmds.iter().any(|c| matches!(c, Command::Record { kind: "entry_failed", .. })));
+    assert!(!e.books().next().unwrap().1.is_busy());
+}
