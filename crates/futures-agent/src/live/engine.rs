@@ -19,7 +19,7 @@ use agent_core::backtest::{EntryStrategy, ExitReason, SignalInput, TradeRecord};
 use agent_core::journal::JournalRecord;
 use exchange_core::{
     AgentTag, Bar, ClientOrderId, Fill, InstrumentRules, OrderKind, OrderPurpose, OrderRequest, OrderUpdate,
-    Price, PriceRounding, Qty, Symbol,
+    PositionSide, Price, PriceRounding, Qty, Symbol,
 };
 use risk_core::breaker::DailyBreaker;
 use risk_core::decision::Decision;
@@ -29,7 +29,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 
-use super::book::{Book, FillEffect, PendingEntry, Protection};
+use super::book::{Book, FillEffect, OpenPosition, PendingEntry, Protection};
 use crate::strategy::Momentum;
 
 /// Bars kept per symbol: enough for the momentum window with room to spare.
@@ -63,8 +63,30 @@ pub enum Command {
         /// The record's fields.
         fields: Value,
     },
-    /// Tell a person (Telegram/Discord and the log).
-    Alert(String),
+    /// Tell a person (the log, and Telegram/Discord by level).
+    Alert {
+        /// How urgent.
+        level: AlertLevel,
+        /// What happened.
+        text: String,
+    },
+}
+
+/// How urgent an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertLevel {
+    /// A trade opened or closed: real time to Telegram.
+    Trade,
+    /// Breaker, unprotected position, failures: to every channel.
+    Critical,
+}
+
+fn trade_alert(text: String) -> Command {
+    Command::Alert { level: AlertLevel::Trade, text }
+}
+
+fn critical(text: String) -> Command {
+    Command::Alert { level: AlertLevel::Critical, text }
 }
 
 /// The engine's configuration.
@@ -207,7 +229,7 @@ impl LiveEngine {
                 ts,
                 json!({"day": trip.day, "equity": trip.equity.to_string(), "day_open_equity": trip.day_open_equity.to_string()}),
             ));
-            out.push(Command::Alert(format!(
+            out.push(critical(format!(
                 "futures-agent: daily loss breaker tripped: equity {} at or below {} (day open {}); closing all, no entries until 00:00 UTC",
                 trip.equity.round_dp(2),
                 trip.threshold.round_dp(2),
@@ -325,7 +347,7 @@ impl LiveEngine {
             }
             let vanished = final_state && !update.filled_qty.is_positive();
             if vanished && pos.protection.remove(id) && !self.cancelling.remove(id) && pos.closing.is_none() {
-                out.push(Command::Alert(format!(
+                out.push(critical(format!(
                     "futures-agent: {} protective order {id} ended ({:?}) while the position is open: closing at market",
                     update.symbol, update.status
                 )));
@@ -336,7 +358,7 @@ impl LiveEngine {
             && !update.filled_qty.is_positive()
         {
             pos.closing = None;
-            out.push(Command::Alert(format!(
+            out.push(critical(format!(
                 "futures-agent: market close {id} of {} ended unfilled ({:?}); it will be retried at the next bar",
                 update.symbol, update.status
             )));
@@ -362,7 +384,7 @@ impl LiveEngine {
                 }
                 self.closed_pnl += trade.pnl;
                 out.push(record("position_closed", fill.time_exchange, json!(*trade)));
-                out.push(Command::Alert(format!(
+                out.push(trade_alert(format!(
                     "futures-agent: closed {} {:?} {} at {} ({}): P&L {} USDT",
                     trade.symbol,
                     trade.side,
@@ -374,7 +396,7 @@ impl LiveEngine {
                 self.trades.push(*trade);
             }
             FillEffect::Stray => {
-                out.push(Command::Alert(format!(
+                out.push(critical(format!(
                     "futures-agent: fill {} of {} with no position or entry of ours ({}): not accounted",
                     fill.trade_id, fill.symbol, fill.client_order_id
                 )));
@@ -420,16 +442,16 @@ impl LiveEngine {
         let book = &mut self.slots[i].book;
         if book.entry.as_ref().is_some_and(|e| &e.id == id) {
             book.entry = None;
-            out.push(Command::Alert(format!("futures-agent: entry {id} on {symbol} failed: {error}")));
+            out.push(critical(format!("futures-agent: entry {id} on {symbol} failed: {error}")));
         } else if let Some(pos) = book.position.as_mut() {
             if pos.protection.remove(id) && pos.closing.is_none() {
-                out.push(Command::Alert(format!(
+                out.push(critical(format!(
                     "futures-agent: could not place protective order {id} on {symbol} ({error}): closing the position at market"
                 )));
                 out.extend(self.close_at_market(i, ExitReason::Unprotected, ts));
             } else if pos.closing.as_ref().is_some_and(|(c, _)| c == id) {
                 pos.closing = None;
-                out.push(Command::Alert(format!(
+                out.push(critical(format!(
                     "futures-agent: market close {id} on {symbol} failed ({error}); retrying at the next bar"
                 )));
             }
@@ -490,6 +512,101 @@ impl LiveEngine {
     pub fn begin_session(&mut self, session_ms: u64, ts: i64) -> Command {
         self.start_session(session_ms);
         record("session", ts, json!({"session_ms": session_ms}))
+    }
+
+    /// Places fresh protection for `symbol`'s open position (after a restart or reconnect found
+    /// some of its protective orders missing), cancelling what is left of the old set.
+    pub fn reprotect(&mut self, symbol: &Symbol, ts: i64) -> Vec<Command> {
+        let Some(i) = self.index(symbol) else { return Vec::new() };
+        let Some(pos) = self.slots[i].book.position.as_mut().filter(|p| p.closing.is_none()) else {
+            return Vec::new();
+        };
+        let old = std::mem::take(&mut pos.protection);
+        let mut out = vec![critical(format!(
+            "futures-agent: {symbol} position found without all its protective orders: placing them again"
+        ))];
+        for id in old.ids() {
+            self.cancelling.insert(id.clone());
+            out.push(Command::Cancel { symbol: symbol.clone(), id });
+        }
+        out.extend(self.protect(i, ts));
+        out
+    }
+
+    /// Takes over a position found on the venue that the journal does not know (`--adopt`),
+    /// and protects it.
+    pub fn adopt_position(
+        &mut self,
+        symbol: &Symbol,
+        side: PositionSide,
+        qty: Decimal,
+        entry_price: Decimal,
+        leverage: u32,
+        ts: i64,
+    ) -> Vec<Command> {
+        let Some(i) = self.index(symbol) else { return Vec::new() };
+        let book = &mut self.slots[i].book;
+        book.entry = None;
+        book.position = Some(OpenPosition {
+            side,
+            qty,
+            entry_qty: qty,
+            entry_price,
+            leverage: leverage.max(1),
+            entry_time: ts,
+            fees: Decimal::ZERO,
+            funding: Decimal::ZERO,
+            realized: Decimal::ZERO,
+            exit_value: Decimal::ZERO,
+            protection: Protection::default(),
+            closing: None,
+            triggered: None,
+        });
+        let mut out = vec![record(
+            "position_adopted",
+            ts,
+            json!({"symbol": symbol, "side": side, "qty": qty.to_string(), "entry_price": entry_price.to_string(), "leverage": leverage}),
+        )];
+        out.extend(self.protect(i, ts));
+        out
+    }
+
+    /// Forgets a position the venue no longer has and no fill of ours explains (`--adopt`): it is
+    /// recorded as closed externally at `price` (the latest close), with what it is known to
+    /// have paid.
+    pub fn drop_position(&mut self, symbol: &Symbol, price: Decimal, ts: i64) -> Vec<Command> {
+        let Some(i) = self.index(symbol) else { return Vec::new() };
+        let Some(pos) = self.slots[i].book.position.take() else { return Vec::new() };
+        let gross = pos.realized + pos.side.sign() * pos.qty * (price - pos.entry_price);
+        let trade = TradeRecord {
+            symbol: symbol.clone(),
+            side: pos.side,
+            entry_time: pos.entry_time,
+            exit_time: ts,
+            entry_price: pos.entry_price,
+            exit_price: price,
+            qty: Qty::new(pos.entry_qty),
+            leverage: pos.leverage,
+            fees: pos.fees,
+            funding: pos.funding,
+            pnl: gross - pos.fees + pos.funding,
+            exit_reason: ExitReason::External,
+        };
+        self.closed_pnl += trade.pnl;
+        let out = vec![
+            record("position_closed", ts, json!(trade)),
+            critical(format!(
+                "futures-agent: {symbol} position is gone from the venue with no fill of ours to explain it; recorded as closed externally at {price}"
+            )),
+        ];
+        self.trades.push(trade);
+        out
+    }
+
+    /// Replaces the strategy and risk keys (SIGHUP reload); positions keep their levels.
+    pub fn set_params(&mut self, params: FuturesRiskParams) {
+        self.strategy = Momentum::new(&params);
+        self.params = params;
     }
 
     /// Emergency flatten (SIGUSR2): cancel protections, close everything at market, open nothing
@@ -554,7 +671,7 @@ impl LiveEngine {
             ts,
             json!({"symbol": slot.symbol, "side": pos.side, "qty": pos.qty.to_string(), "entry_price": e.to_string(), "leverage": pos.leverage}),
         )];
-        out.push(Command::Alert(format!(
+        out.push(trade_alert(format!(
             "futures-agent: opened {} {:?} {} at {} ({}x)",
             slot.symbol,
             pos.side,
@@ -657,6 +774,16 @@ impl LiveEngine {
     /// True after a flatten: no entries until restarted.
     pub fn is_halted(&self) -> bool {
         self.halted
+    }
+
+    /// The strategy and risk keys in force.
+    pub fn params(&self) -> &FuturesRiskParams {
+        &self.params
+    }
+
+    /// True while some symbols' bars of an open time are in and others are awaited.
+    pub fn is_gathering(&self) -> bool {
+        !self.gathering.is_empty()
     }
 
     /// Latest event time seen, ms.

@@ -1,12 +1,17 @@
 //! Live trading: the decision engine (`engine`, pure) and the per-symbol books it keeps
-//! (`book`). The runtime that connects them to a venue is built on top of these.
+//! (`book`); around them the runtime (`runtime`: streams, timers, signals, commands), the
+//! reconciliation with the venue (`reconcile`), the status snapshot (`status`) and the settings
+//! (`settings`).
 
 pub mod book;
 pub mod engine;
+pub mod reconcile;
+pub mod runtime;
 pub mod settings;
+pub mod status;
 
 pub use book::{Book, OpenPosition, PendingEntry, Protection};
-pub use engine::{Command, EngineConfig, LiveEngine};
+pub use engine::{AlertLevel, Command, EngineConfig, LiveEngine};
 
 #[cfg(test)]
 mod tests;

@@ -37,6 +37,10 @@ pub struct Settings {
     pub credentials: Option<ApiCredentials>,
     /// Warnings for the log (loose dotenv permissions, and the like).
     pub warnings: Vec<String>,
+    /// The config file given on the command line, for reloads.
+    pub config_path: Option<PathBuf>,
+    /// The command-line overrides, for reloads.
+    pub cli: CliOverrides,
 }
 
 /// Command-line overrides of `run`.
@@ -196,10 +200,36 @@ impl Settings {
             endpoints.ws_streams = ws.trim_end_matches('/').to_owned();
         }
         if problems.is_empty() {
-            Ok(Self { config, environment, endpoints, credentials, warnings })
+            Ok(Self {
+                config,
+                environment,
+                endpoints,
+                credentials,
+                warnings,
+                config_path: config_path.map(Path::to_path_buf),
+                cli: cli.clone(),
+            })
         } else {
             Err(ConfigError { source, problems })
         }
+    }
+
+    /// Resolves the settings again from the same sources (SIGHUP): the file and the dotenv
+    /// files are read anew. The venue cannot change while running.
+    ///
+    /// # Errors
+    /// As [`Settings::resolve`], and a changed venue.
+    pub fn resolve_again(current: &Self) -> Result<Self, ConfigError> {
+        let files: Vec<PathBuf> = DOTENV_FILES.iter().map(PathBuf::from).collect();
+        let layers = Layers::load(&files)?;
+        let next = Self::resolve(current.config_path.as_deref(), &layers, &current.cli)?;
+        if next.environment != current.environment || next.config.symbols != current.config.symbols {
+            return Err(ConfigError::one(
+                "reload",
+                "venue and symbols cannot change while running; restart the agent for that",
+            ));
+        }
+        Ok(next)
     }
 
     /// `paper` or `live`.

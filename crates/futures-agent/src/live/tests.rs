@@ -153,7 +153,9 @@ fn a_vanished_or_refused_stop_closes_the_position_at_market() {
     let close = places(&cmds);
     assert_eq!(close.len(), 1, "{cmds:?}");
     assert_eq!((close[0].kind, close[0].side, close[0].reduce_only), (OrderKind::Market, Side::Sell, true));
-    assert!(cmds.iter().any(|c| matches!(c, Command::Alert(a) if a.contains("closing at market"))));
+    assert!(
+        cmds.iter().any(|c| matches!(c, Command::Alert { text, .. } if text.contains("closing at market")))
+    );
     let f = fill(close[0], dec!(161.812), dec!(103), "t3", 4 * HOUR);
     e.on_fill(&f);
     assert_eq!(e.trades()[0].exit_reason, ExitReason::Unprotected);

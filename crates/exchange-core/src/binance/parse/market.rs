@@ -62,7 +62,7 @@ pub fn parse_kline_event(e: &BinanceKlineEvent<'_>) -> Result<KlineUpdate, Venue
 /// # Errors
 /// [`VenueError::Decode`] when the text is not a kline event.
 pub fn parse_kline_frame(text: &str) -> Result<KlineUpdate, VenueError> {
-    if text.starts_with("{\"stream\"") {
+    if super::is_combined(text) {
         let combined: BinanceCombined<BinanceKlineEvent<'_>> = from_json(text)?;
         parse_kline_event(&combined.data)
     } else {
@@ -110,7 +110,7 @@ fn parse_payload<'a, T: serde::Deserialize<'a>>(text: &'a str, combined: bool) -
 /// # Errors
 /// [`VenueError::Decode`] when the frame is not JSON of a known shape.
 pub fn parse_market_frame(text: &str) -> Result<Option<MarketEvent>, VenueError> {
-    let combined = text.trim_start().starts_with("{\"stream\"");
+    let combined = super::is_combined(text);
     match event_type(text) {
         Some("kline") => {
             parse_kline_event(&parse_payload(text, combined)?).map(|k| Some(MarketEvent::Kline(k)))
@@ -142,6 +142,19 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(event_type(text), want, "{text}");
         }
+    }
+
+    #[test]
+    fn combined_frames_parse_in_either_key_order() {
+        // Regression: exchange-sim writes `data` before `stream`; both orders are the same JSON.
+        let inner = r#"{"e":"kline","E":2,"s":"BTCUSDT","k":{"t":0,"T":59999,"s":"BTCUSDT","i":"1m","o":"1","c":"2","h":"3","l":"0.5","v":"10","x":true}}"#;
+        let stream_first = format!(r#"{{"stream":"btcusdt@kline_1m","data":{inner}}}"#);
+        let data_first = format!(r#"{{"data":{inner},"stream":"btcusdt@kline_1m"}}"#);
+        let a = parse_market_frame(&stream_first).unwrap();
+        let b = parse_market_frame(&data_first).unwrap();
+        assert!(matches!(&a, Some(MarketEvent::Kline(k)) if k.closed));
+        assert_eq!(a, b);
+        assert_eq!(parse_kline_frame(&data_first).unwrap(), parse_kline_frame(&stream_first).unwrap());
     }
 
     #[test]

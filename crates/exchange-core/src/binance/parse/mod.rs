@@ -51,6 +51,16 @@ pub(crate) fn client_id(text: &str) -> Result<ClientOrderId, VenueError> {
 }
 
 /// Reads a JSON payload into a wire model, mapping the error to [`VenueError::Decode`].
+/// True when a stream frame is the combined-stream wrapper `{"stream": ..., "data": ...}`, in
+/// either key order (JSON objects are unordered; a server may well write `data` first). Binance
+/// events use one-letter keys, so an event never has top-level `stream` and `data` keys.
+pub(crate) fn is_combined(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with("{\"stream\"")
+        || t.starts_with("{\"data\"")
+        || (t.contains("\"stream\":") && t.contains("\"data\":"))
+}
+
 pub(crate) fn from_json<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T, VenueError> {
     serde_json::from_str(text).map_err(|e| VenueError::decode(text, e))
 }

@@ -38,7 +38,7 @@ fn order_events(update: OrderUpdate) -> Vec<VenueEvent> {
 }
 
 fn payload<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T, VenueError> {
-    if text.trim_start().starts_with("{\"stream\"") {
+    if super::is_combined(text) {
         from_json::<BinanceCombined<T>>(text).map(|c| c.data)
     } else {
         from_json(text)

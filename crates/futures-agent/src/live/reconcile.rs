@@ -1,0 +1,182 @@
+//! Reconciliation with the venue (DESIGN §6, issue 5): after a restart, and after any gap in the
+//! user stream, the journal's view (replayed into the engine) is checked against the venue's in
+//! two phases, the runtime carrying out the first phase's commands before the second runs.
+//!
+//! 1. Orders: every order the engine still waits on (entry, market close, protective order) is
+//!    queried by client id. What it did while nobody listened is fed to the engine; executions
+//!    the stream never delivered are rebuilt from the query (average price and filled quantity;
+//!    the fee estimated at the taker rate). A protective order found ended unfilled means an
+//!    unprotected position: the engine closes it at market.
+//! 2. Positions and resting orders: each configured symbol's position on the venue must match the
+//!    engine's. A position the journal does not know, one that vanished without a fill of ours, or
+//!    a size that differs stops the agent naming it, unless `--adopt` (then the venue's state is
+//!    taken: unknown positions are adopted and protected, vanished ones recorded as closed
+//!    externally). Open positions missing any protective order get a fresh set; orders of ours
+//!    the engine no longer knows are cancelled.
+
+use std::collections::HashSet;
+
+use exchange_core::venue::{Execution, VenueError};
+use exchange_core::{AgentTag, ClientOrderId, Symbol};
+use rust_decimal::Decimal;
+
+use super::engine::{Command, LiveEngine};
+use super::runtime::fill_from_query;
+
+/// The venue disagrees with the journal in ways the agent cannot explain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the venue's state differs from the journal's: {}. Check the account; start with --adopt to take the venue's state as it is", .problems.join("; "))]
+pub struct Mismatch {
+    /// One line per difference, naming the symbol.
+    pub problems: Vec<String>,
+}
+
+/// Phase 1: resolves every order the engine waits on.
+///
+/// # Errors
+/// A venue error on a query.
+pub async fn reconcile_orders<V: Execution>(
+    venue: &V,
+    engine: &mut LiveEngine,
+    now: i64,
+) -> Result<Vec<Command>, VenueError> {
+    let fee = engine.params().fee;
+    let mut waiting: Vec<(Symbol, ClientOrderId, Decimal)> = Vec::new();
+    for (symbol, book, _) in engine.books() {
+        if let Some(entry) = &book.entry {
+            let held = book.position.as_ref().map_or(Decimal::ZERO, |p| p.qty);
+            waiting.push((symbol.clone(), entry.id.clone(), held));
+        }
+        if let Some(pos) = &book.position {
+            for id in pos.protection.ids().into_iter().chain(pos.closing.as_ref().map(|(id, _)| id.clone())) {
+                waiting.push((symbol.clone(), id, Decimal::ZERO));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (symbol, id, held) in waiting {
+        match venue.query(&symbol, &id).await? {
+            Some(update) => {
+                out.extend(engine.on_order_update(&update));
+                let is_entry = id.purpose() == Some(exchange_core::OrderPurpose::Entry);
+                let missing = if is_entry {
+                    update.filled_qty.get() - held
+                } else {
+                    // An exit order: whatever of the position it filled is not in our books yet
+                    // when the position is still open.
+                    let open = engine
+                        .books()
+                        .find(|(s, _, _)| **s == symbol)
+                        .and_then(|(_, b, _)| b.position.clone());
+                    match open {
+                        Some(pos) if update.filled_qty.is_positive() => update.filled_qty.get().min(pos.qty),
+                        _ => Decimal::ZERO,
+                    }
+                };
+                if missing > Decimal::ZERO {
+                    let mut rebuilt = update.clone();
+                    rebuilt.filled_qty = exchange_core::Qty::new(missing);
+                    if let Some(fill) = fill_from_query(&rebuilt, fee) {
+                        out.extend(engine.on_fill(&fill));
+                    }
+                }
+            }
+            None => {
+                out.extend(engine.on_place_failed(&id, &symbol, "unknown to the venue after restart", now))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Phase 2: positions and resting orders against the engine's books.
+///
+/// # Errors
+/// [`Mismatch`] (as the outer error) when the states differ and `adopt` is false; a venue error.
+pub async fn reconcile_positions<V: Execution>(
+    venue: &V,
+    engine: &mut LiveEngine,
+    adopt: bool,
+    now: i64,
+) -> Result<Result<Vec<Command>, Mismatch>, VenueError> {
+    let venue_positions = venue.positions().await?;
+    let open_orders = venue.open_orders(None).await?;
+    let resting: HashSet<ClientOrderId> = open_orders.iter().map(|o| o.client_order_id.clone()).collect();
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    let symbols: Vec<(Symbol, Option<Decimal>)> =
+        engine.books().map(|(s, _, close)| (s.clone(), close)).collect();
+    for (symbol, last_close) in &symbols {
+        let ours = engine.books().find(|(s, _, _)| *s == symbol).and_then(|(_, b, _)| b.position.clone());
+        let theirs = venue_positions.iter().find(|p| &p.symbol == symbol && p.qty.is_positive());
+        match (ours, theirs) {
+            (Some(o), Some(t)) if o.side == t.side && o.qty == t.qty.get() => {
+                if o.closing.is_none() && o.protection.ids().iter().any(|id| !resting.contains(id)) {
+                    out.extend(engine.reprotect(symbol, now));
+                }
+            }
+            (None, None) => {}
+            (Some(o), None) => {
+                if adopt {
+                    out.extend(engine.drop_position(symbol, last_close.unwrap_or(o.entry_price), now));
+                } else {
+                    problems.push(format!(
+                        "{symbol}: the journal has a {:?} position of {} but the venue has none, and no fill of ours explains it",
+                        o.side, o.qty
+                    ));
+                }
+            }
+            (ours, Some(t)) => {
+                if adopt {
+                    if ours.is_some() {
+                        out.extend(engine.drop_position(symbol, t.entry_price.get(), now));
+                    }
+                    out.extend(engine.adopt_position(
+                        symbol,
+                        t.side,
+                        t.qty.get(),
+                        t.entry_price.get(),
+                        t.leverage,
+                        now,
+                    ));
+                } else {
+                    let known =
+                        ours.map_or_else(|| "no position".to_owned(), |o| format!("{:?} {}", o.side, o.qty));
+                    problems.push(format!(
+                        "{symbol}: the venue has a {:?} position of {} at {} that the journal does not know (journal: {known})",
+                        t.side, t.qty, t.entry_price
+                    ));
+                }
+            }
+        }
+    }
+    for p in
+        venue_positions.iter().filter(|p| p.qty.is_positive() && !symbols.iter().any(|(s, _)| *s == p.symbol))
+    {
+        tracing::warn!(symbol = %p.symbol, "position on a symbol this agent does not trade: left alone");
+    }
+    if !problems.is_empty() {
+        return Ok(Err(Mismatch { problems }));
+    }
+    let known: HashSet<ClientOrderId> = engine
+        .books()
+        .flat_map(|(_, b, _)| {
+            let mut ids = b.position.as_ref().map(|p| p.protection.ids()).unwrap_or_default();
+            ids.extend(b.entry.as_ref().map(|e| e.id.clone()));
+            ids.extend(b.position.as_ref().and_then(|p| p.closing.as_ref().map(|(id, _)| id.clone())));
+            ids
+        })
+        .collect();
+    for order in &open_orders {
+        let id = &order.client_order_id;
+        if id.agent() == Some(AgentTag::Futures) && !known.contains(id) && !out_has_place(&out, id) {
+            tracing::warn!(%id, symbol = %order.symbol, "cancelling an order of ours the journal no longer tracks");
+            out.push(Command::Cancel { symbol: order.symbol.clone(), id: id.clone() });
+        }
+    }
+    Ok(Ok(out))
+}
+
+fn out_has_place(out: &[Command], id: &ClientOrderId) -> bool {
+    out.iter().any(|c| matches!(c, Command::Place(o) if &o.client_order_id == id))
+}

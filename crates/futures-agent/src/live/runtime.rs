@@ -1,0 +1,472 @@
+//! The live runtime: the I/O around the engine. It owns the engine, the journal and the venue
+//! connections in one task, turns stream events, timers and Unix signals into engine calls, and
+//! carries out the engine's commands in order (leverage, orders, cancels, journal records,
+//! alerts).
+//!
+//! Start-up: take the PID file, replay the journal, load the venue's rules, backfill bars,
+//! reconcile with the venue (orders in flight, fills missed while down, positions, protective
+//! orders), then stream. A user-stream gap triggers the same reconciliation. An order whose
+//! outcome stayed unknown is queried again on every tick until the venue answers; it is never
+//! sent again. SIGTERM/SIGINT stop after the current step (positions stay open under their
+//! resting stops unless `flatten_on_stop`); SIGHUP reloads the config; SIGUSR1 writes the status
+//! now; SIGUSR2 flattens everything and halts entries.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use agent_core::journal::{Durability, Journal};
+use agent_core::logfile::wall_clock_ms;
+use agent_core::pidfile::PidFile;
+use exchange_core::venue::{
+    Execution, KlineInterval, KlineQuery, MarkPrice, MarketData, MarketEvent, MarketFeed, UserDataFeed,
+    VenueError, VenueEvent,
+};
+use exchange_core::{ClientOrderId, Fill, OrderRequest, OrderUpdate, Price, Qty, Symbol};
+use notify::{Kind, Notification, Notifier};
+use rust_decimal::Decimal;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
+
+use super::engine::{AlertLevel, Command, LiveEngine};
+use super::reconcile::{Mismatch, reconcile_orders, reconcile_positions};
+use super::settings::Settings;
+use super::status::snapshot;
+
+/// How often the status snapshot is rewritten (DESIGN §6: at least every 10 s).
+const STATUS_EVERY: Duration = Duration::from_secs(5);
+/// How long to wait for the other symbols' bars of the same open time before deciding.
+const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Why the agent stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Another instance holds the PID file, or it cannot be written.
+    #[error(transparent)]
+    Pid(#[from] agent_core::pidfile::PidFileError),
+    /// The journal cannot be read or written.
+    #[error(transparent)]
+    Journal(#[from] agent_core::journal::JournalError),
+    /// The journal holds a record the engine cannot replay.
+    #[error("{0}")]
+    Replay(String),
+    /// The venue failed in a way the agent cannot go on from.
+    #[error("venue: {0}")]
+    Venue(#[from] VenueError),
+    /// The venue's state differs from the journal's and `--adopt` was not given.
+    #[error("{0}")]
+    Mismatch(#[from] Mismatch),
+    /// The status file or log could not be written.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl RunError {
+    /// Exit code: 2 for a state a person must look at (mismatch, corrupt journal), 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Mismatch(_)
+            | Self::Replay(_)
+            | Self::Journal(agent_core::journal::JournalError::Corrupt { .. }) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// A running agent.
+#[derive(Debug)]
+pub struct Agent<V> {
+    venue: V,
+    settings: Settings,
+    engine: LiveEngine,
+    journal: Journal,
+    notifier: Notifier,
+    marks: HashMap<Symbol, MarkPrice>,
+    unknown: Vec<(Symbol, ClientOrderId)>,
+    started_ms: i64,
+    last_error: Option<String>,
+    gathering_since: Option<tokio::time::Instant>,
+    ready: bool,
+}
+
+impl<V> Agent<V>
+where
+    V: MarketData + Execution + UserDataFeed + MarketFeed,
+{
+    /// Builds the agent: PID file, journal replay, venue rules. Nothing is sent yet.
+    ///
+    /// # Errors
+    /// Another instance running, a corrupt journal, or a venue that cannot be reached.
+    pub async fn prepare(
+        venue: V,
+        settings: Settings,
+        notifier: Notifier,
+    ) -> Result<(Self, PidFile), RunError> {
+        let pid = PidFile::acquire(&settings.pid_path())?;
+        let opened = Journal::open(&settings.journal_path())?;
+        if let Some(warning) = &opened.warning {
+            tracing::warn!("{warning}");
+        }
+        let mut symbols = Vec::new();
+        for symbol in &settings.config.symbols {
+            symbols.push((symbol.clone(), venue.instrument_rules(symbol).await?));
+        }
+        let started_ms = wall_clock_ms();
+        let mut engine = LiveEngine::new(super::EngineConfig {
+            params: settings.config.strategy.clone(),
+            symbols,
+            interval_ms: KlineInterval::H1.millis(),
+            session_ms: u64::try_from(started_ms).unwrap_or(0),
+        });
+        engine.replay(&opened.records).map_err(RunError::Replay)?;
+        tracing::info!(records = opened.records.len(), trades = engine.trades().len(), "journal replayed");
+        let mut journal = opened.journal;
+        if let Command::Record { kind, ts, fields } =
+            engine.begin_session(u64::try_from(started_ms).unwrap_or(0), started_ms)
+        {
+            journal.append(kind, ts, &fields, Durability::Sync)?;
+        }
+        let agent = Self {
+            venue,
+            settings,
+            engine,
+            journal,
+            notifier,
+            marks: HashMap::new(),
+            unknown: Vec::new(),
+            started_ms,
+            last_error: None,
+            gathering_since: None,
+            ready: false,
+        };
+        Ok((agent, pid))
+    }
+
+    /// Runs until `shutdown` is cancelled or a SIGTERM/SIGINT arrives.
+    ///
+    /// # Errors
+    /// An unexplained difference with the venue (without `adopt`), or a journal/venue failure
+    /// the agent cannot continue from.
+    pub async fn run(mut self, adopt: bool, shutdown: CancellationToken) -> Result<(), RunError> {
+        for symbol in self.settings.config.symbols.clone() {
+            if let Err(e) = self.venue.set_margin_mode(&symbol, exchange_core::MarginMode::Isolated).await {
+                tracing::warn!(%symbol, error = %e, "could not set isolated margin");
+            }
+        }
+        self.backfill().await?;
+        self.reconcile(adopt).await?;
+
+        let mut streams: Vec<String> = Vec::new();
+        for symbol in &self.settings.config.symbols {
+            streams.push(self.venue.kline_stream(symbol, KlineInterval::H1));
+            streams.extend(self.venue.mark_price_stream(symbol));
+        }
+        let mut market = self.venue.start_market_stream(streams).await?;
+        let mut user = self.venue.start_user_stream().await?;
+        self.ready = true;
+        self.write_status();
+        self.notifier.send(Notification::new(
+            Kind::Trade,
+            "futures-agent started",
+            format!("venue {}, {} mode", self.settings.environment, self.settings.mode()),
+        ));
+        tracing::info!(venue = %self.settings.environment, mode = self.settings.mode(), "trading");
+
+        let mut term = signal(SignalKind::terminate()).map_err(|e| io("SIGTERM handler", e))?;
+        let mut hup = signal(SignalKind::hangup()).map_err(|e| io("SIGHUP handler", e))?;
+        let mut usr1 = signal(SignalKind::user_defined1()).map_err(|e| io("SIGUSR1 handler", e))?;
+        let mut usr2 = signal(SignalKind::user_defined2()).map_err(|e| io("SIGUSR2 handler", e))?;
+        let mut tick = tokio::time::interval(STATUS_EVERY);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = term.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+                _ = hup.recv() => self.reload(),
+                _ = usr1.recv() => self.write_status(),
+                _ = usr2.recv() => {
+                    tracing::warn!("SIGUSR2: emergency flatten");
+                    let commands = self.engine.flatten(self.engine.last_event_ms().max(wall_clock_ms()));
+                    self.execute(commands).await?;
+                }
+                event = market.events.recv() => match event {
+                    Some(event) => self.on_market(event).await?,
+                    None => return Err(RunError::Venue(VenueError::Closed)),
+                },
+                event = user.events.recv() => match event {
+                    Some(event) => self.on_user(event, adopt).await?,
+                    None => return Err(RunError::Venue(VenueError::Closed)),
+                },
+                _ = tick.tick() => self.on_tick().await?,
+            }
+        }
+        tracing::info!("stopping");
+        if self.settings.config.flatten_on_stop {
+            let commands = self.engine.flatten(self.engine.last_event_ms().max(wall_clock_ms()));
+            self.execute(commands).await?;
+        }
+        market.control.shutdown().await;
+        user.control.shutdown().await;
+        self.journal.sync()?;
+        self.ready = false;
+        self.write_status();
+        self.notifier.send(Notification::new(Kind::Trade, "futures-agent stopped", "graceful stop"));
+        Ok(())
+    }
+
+    /// Both reconciliation phases, each phase's commands carried out before the next.
+    async fn reconcile(&mut self, adopt: bool) -> Result<(), RunError> {
+        let now = wall_clock_ms();
+        let commands = reconcile_orders(&self.venue, &mut self.engine, now).await?;
+        self.execute(commands).await?;
+        let commands = reconcile_positions(&self.venue, &mut self.engine, adopt, now).await??;
+        self.execute(commands).await
+    }
+
+    /// Seeds each symbol's recent closed bars (no decisions are taken on them).
+    async fn backfill(&mut self) -> Result<(), RunError> {
+        let limit = u16::try_from(self.settings.config.strategy.window + 50).unwrap_or(1000).min(1000);
+        for symbol in self.settings.config.symbols.clone() {
+            let mut bars = self.venue.klines(&symbol, KlineQuery::latest(KlineInterval::H1, limit)).await?;
+            // The newest bar is still open.
+            bars.pop();
+            self.engine.seed_history(&symbol, &bars);
+        }
+        Ok(())
+    }
+
+    async fn on_market(&mut self, event: MarketEvent) -> Result<(), RunError> {
+        match event {
+            MarketEvent::Kline(k) if k.closed => {
+                let commands = self.engine.on_bar_closed(&k.symbol, k.bar);
+                self.gathering_since = match (self.engine.is_gathering(), self.gathering_since) {
+                    (true, None) => Some(tokio::time::Instant::now()),
+                    (true, since) => since,
+                    (false, _) => None,
+                };
+                self.execute(commands).await?;
+                self.write_status();
+            }
+            MarketEvent::Kline(_) => {}
+            MarketEvent::MarkPrice(mark) => {
+                self.marks.insert(mark.symbol.clone(), mark);
+            }
+            MarketEvent::StreamGap { reason } => tracing::warn!(?reason, "market stream gap"),
+            MarketEvent::Reconnected => {
+                tracing::info!("market stream back: backfilling");
+                self.backfill().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_user(&mut self, event: VenueEvent, adopt: bool) -> Result<(), RunError> {
+        let commands = match event {
+            VenueEvent::Order(update) => self.engine.on_order_update(&update),
+            VenueEvent::Fill(fill) => self.engine.on_fill(&fill),
+            VenueEvent::Account(update) if update.reason == "FUNDING_FEE" => {
+                self.funding(update.time_exchange)
+            }
+            VenueEvent::Account(_) => Vec::new(),
+            VenueEvent::StreamGap { reason } => {
+                tracing::warn!(?reason, "user stream gap: the stream is not trusted until reconciled");
+                Vec::new()
+            }
+            VenueEvent::Reconnected => {
+                tracing::info!("user stream back: reconciling with the venue");
+                self.reconcile(adopt).await?;
+                Vec::new()
+            }
+        };
+        self.execute(commands).await
+    }
+
+    /// Funding settled: each open position pays or receives `qty * mark * rate` at the latest mark
+    /// and rate of its symbol (Binance's formula; longs pay a positive rate).
+    fn funding(&mut self, ts: i64) -> Vec<Command> {
+        let mut out = Vec::new();
+        let positions: Vec<(Symbol, Decimal)> = self
+            .engine
+            .books()
+            .filter_map(|(symbol, book, _)| {
+                let pos = book.position.as_ref()?;
+                let mark = self.marks.get(symbol)?;
+                Some((symbol.clone(), -pos.side.sign() * pos.qty * mark.mark_price.get() * mark.funding_rate))
+            })
+            .collect();
+        for (symbol, amount) in positions {
+            out.extend(self.engine.on_funding(&symbol, amount, ts));
+        }
+        out
+    }
+
+    async fn on_tick(&mut self) -> Result<(), RunError> {
+        if self.gathering_since.is_some_and(|t| t.elapsed() >= CLOSE_DEADLINE) {
+            self.gathering_since = None;
+            let commands = self.engine.flush_closes();
+            self.execute(commands).await?;
+        }
+        let unknown = std::mem::take(&mut self.unknown);
+        for (symbol, id) in unknown {
+            match self.venue.query(&symbol, &id).await {
+                Ok(Some(update)) => {
+                    let commands = self.engine.on_order_update(&update);
+                    self.execute(commands).await?;
+                }
+                Ok(None) => {
+                    let commands = self.engine.on_place_failed(
+                        &id,
+                        &symbol,
+                        "the venue does not know it",
+                        wall_clock_ms(),
+                    );
+                    self.execute(commands).await?;
+                }
+                Err(e) => {
+                    tracing::warn!(%symbol, %id, error = %e, "order outcome still unknown");
+                    self.unknown.push((symbol, id));
+                }
+            }
+        }
+        self.write_status();
+        Ok(())
+    }
+
+    /// Carries out commands in order; commands that answers produce are carried out after.
+    async fn execute(&mut self, commands: Vec<Command>) -> Result<(), RunError> {
+        let mut queue: VecDeque<Command> = commands.into();
+        let mut skip_entry_of: Option<Symbol> = None;
+        while let Some(command) = queue.pop_front() {
+            match command {
+                Command::Record { kind, ts, fields } => {
+                    let durability = match kind {
+                        "fill" | "position_opened" | "position_closed" | "breaker" | "order_sent" => {
+                            Durability::Sync
+                        }
+                        _ => Durability::Buffered,
+                    };
+                    self.journal.append(kind, ts, &fields, durability)?;
+                }
+                Command::Alert { level, text } => {
+                    tracing::warn!("{text}");
+                    let kind = match level {
+                        AlertLevel::Trade => Kind::Trade,
+                        AlertLevel::Critical => Kind::Critical,
+                    };
+                    self.notifier.send(Notification::new(kind, "futures-agent", text));
+                }
+                Command::SetLeverage { symbol, leverage } => {
+                    if let Err(e) = self.venue.set_leverage(&symbol, leverage).await {
+                        tracing::warn!(%symbol, leverage, error = %e, "could not set leverage: the entry is skipped");
+                        self.last_error = Some(format!("set leverage {symbol}: {e}"));
+                        skip_entry_of = Some(symbol);
+                    }
+                }
+                Command::Place(order) => {
+                    if skip_entry_of.as_ref() == Some(&order.symbol)
+                        && order.client_order_id.purpose() == Some(exchange_core::OrderPurpose::Entry)
+                    {
+                        skip_entry_of = None;
+                        queue.extend(self.engine.on_place_failed(
+                            &order.client_order_id,
+                            &order.symbol,
+                            "leverage could not be set",
+                            wall_clock_ms(),
+                        ));
+                        continue;
+                    }
+                    queue.extend(self.place(order).await);
+                }
+                Command::Cancel { symbol, id } => {
+                    if let Err(e) = self.venue.cancel(&symbol, &id).await {
+                        tracing::debug!(%symbol, %id, error = %e, "cancel: already gone or refused");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn place(&mut self, order: OrderRequest) -> Vec<Command> {
+        match self.venue.place(&order).await {
+            Ok(ack) => {
+                let mut out = self.engine.on_order_update(&ack.order);
+                for fill in &ack.fills {
+                    out.extend(self.engine.on_fill(fill));
+                }
+                out
+            }
+            Err(e) if e.is_unknown_outcome() => {
+                tracing::warn!(id = %order.client_order_id, error = %e, "order outcome unknown: will query, not resend");
+                self.unknown.push((order.symbol.clone(), order.client_order_id.clone()));
+                Vec::new()
+            }
+            Err(e) => {
+                self.last_error = Some(format!("{}: {e}", order.client_order_id));
+                self.engine.on_place_failed(
+                    &order.client_order_id,
+                    &order.symbol,
+                    &e.to_string(),
+                    wall_clock_ms(),
+                )
+            }
+        }
+    }
+
+    fn reload(&mut self) {
+        match super::settings::Settings::resolve_again(&self.settings) {
+            Ok(settings) => {
+                self.engine.set_params(settings.config.strategy.clone());
+                tracing::info!("SIGHUP: config reloaded");
+                self.settings = settings;
+            }
+            Err(e) => {
+                tracing::error!("SIGHUP: the new config is refused, the old one stays: {e}");
+                self.last_error = Some(format!("reload refused: {e}"));
+            }
+        }
+    }
+
+    fn write_status(&mut self) {
+        let status = snapshot(
+            &self.engine,
+            &self.settings,
+            &self.marks,
+            self.started_ms,
+            self.ready,
+            self.last_error.clone(),
+        );
+        if let Err(e) = status.write(&self.settings.status_path()) {
+            tracing::error!(error = %e, "cannot write the status snapshot");
+        }
+    }
+}
+
+fn io(context: &str, source: std::io::Error) -> RunError {
+    RunError::Io { context: context.to_owned(), source }
+}
+
+/// A fill rebuilt from an order query (used when fills were missed while the agent was down):
+/// the venue's average price and filled quantity, the fee estimated at `fee_rate`.
+pub fn fill_from_query(update: &OrderUpdate, fee_rate: Decimal) -> Option<Fill> {
+    let price = update.avg_price?;
+    let qty = update.filled_qty;
+    qty.is_positive().then(|| Fill {
+        client_order_id: update.client_order_id.clone(),
+        trade_id: format!(
+            "query-{}",
+            update.venue_order_id.as_deref().unwrap_or(update.client_order_id.as_str())
+        ),
+        symbol: update.symbol.clone(),
+        side: update.side,
+        qty: Qty::new(qty.get()),
+        price: Price::new(price.get()),
+        fee: qty.get() * price.get() * fee_rate,
+        fee_asset: "USDT".to_owned(),
+        time_exchange: update.time_exchange,
+    })
+}
