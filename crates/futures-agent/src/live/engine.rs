@@ -166,13 +166,20 @@ impl LiveEngine {
         self.seq = 0;
     }
 
-    /// Backfilled history (no decisions are taken on it).
-    pub fn seed_history(&mut self, symbol: &Symbol, bars: &[Bar]) {
-        if let Some(slot) = self.slot_mut(symbol) {
-            for bar in bars {
-                push_bar(slot, *bar);
-            }
+    /// Backfilled history (no decisions are taken on it). The bars are journaled too, since later
+    /// decisions depend on them and a replay must see the same history.
+    pub fn seed_history(&mut self, symbol: &Symbol, bars: &[Bar]) -> Vec<Command> {
+        let Some(slot) = self.slot_mut(symbol) else { return Vec::new() };
+        let newest = slot.bars.last().map_or(i64::MIN, |b| b.open_time_ms);
+        let fresh: Vec<Bar> = bars.iter().filter(|b| b.open_time_ms > newest).copied().collect();
+        if fresh.is_empty() {
+            return Vec::new();
         }
+        for bar in &fresh {
+            push_bar(slot, *bar);
+        }
+        let ts = fresh.last().map_or(0, |b| b.open_time_ms + self.interval_ms);
+        vec![record("history", ts, json!({"symbol": symbol, "bars": fresh}))]
     }
 
     /// A bar of `symbol` closed. When every symbol has closed the bar of that open time (or a
@@ -445,10 +452,27 @@ impl LiveEngine {
             out.push(critical(format!("futures-agent: entry {id} on {symbol} failed: {error}")));
         } else if let Some(pos) = book.position.as_mut() {
             if pos.protection.remove(id) && pos.closing.is_none() {
-                out.push(critical(format!(
-                    "futures-agent: could not place protective order {id} on {symbol} ({error}): closing the position at market"
-                )));
-                out.extend(self.close_at_market(i, ExitReason::Unprotected, ts));
+                // "Would immediately trigger" (-2021): the price is already beyond the level, the
+                // live twin of a bar opening beyond it; the level's own exit, at market.
+                let beyond =
+                    error.contains("-2021") || error.to_ascii_lowercase().contains("immediately trigger");
+                let reason = match id.purpose() {
+                    Some(OrderPurpose::StopLoss) if beyond => ExitReason::StopLoss,
+                    Some(OrderPurpose::TakeProfit) if beyond => ExitReason::TakeProfit,
+                    Some(OrderPurpose::TrailingStop) if beyond => ExitReason::TrailingStop,
+                    _ => ExitReason::Unprotected,
+                };
+                let text = if beyond {
+                    format!(
+                        "futures-agent: {symbol} is already beyond the level of {id} ({error}): closing at market"
+                    )
+                } else {
+                    format!(
+                        "futures-agent: could not place protective order {id} on {symbol} ({error}): closing the position at market"
+                    )
+                };
+                out.push(if beyond { trade_alert(text) } else { critical(text) });
+                out.extend(self.close_at_market(i, reason, ts));
             } else if pos.closing.as_ref().is_some_and(|(c, _)| c == id) {
                 pos.closing = None;
                 out.push(critical(format!(
@@ -459,7 +483,7 @@ impl LiveEngine {
         out
     }
 
-    /// Rebuilds the state by feeding the journal's input records (bar closes, order updates,
+    /// Rebuilds the state by feeding the journal's input records (seeded history, bar closes, order updates,
     /// fills, funding, failed placements, flattens) back through the engine; the commands they
     /// produce were carried out when the records were first written, so they are dropped.
     ///
@@ -471,6 +495,11 @@ impl LiveEngine {
             let field = |name: &str| fields.get(name).cloned().unwrap_or(Value::Null);
             let bad = |e: serde_json::Error| format!("journal record {} ({}): {e}", r.seq, r.kind);
             match r.kind.as_str() {
+                "history" => {
+                    let symbol: Symbol = serde_json::from_value(field("symbol")).map_err(bad)?;
+                    let bars: Vec<Bar> = serde_json::from_value(field("bars")).map_err(bad)?;
+                    self.seed_history(&symbol, &bars);
+                }
                 "bar_close" => {
                     let symbol: Symbol = serde_json::from_value(field("symbol")).map_err(bad)?;
                     let bar: Bar = serde_json::from_value(field("bar")).map_err(bad)?;

@@ -234,7 +234,8 @@ where
             let mut bars = self.venue.klines(&symbol, KlineQuery::latest(KlineInterval::H1, limit)).await?;
             // The newest bar is still open.
             bars.pop();
-            self.engine.seed_history(&symbol, &bars);
+            let commands = self.engine.seed_history(&symbol, &bars);
+            self.execute(commands).await?;
         }
         Ok(())
     }
@@ -352,10 +353,16 @@ where
                     self.journal.append(kind, ts, &fields, durability)?;
                 }
                 Command::Alert { level, text } => {
-                    tracing::warn!("{text}");
                     let kind = match level {
-                        AlertLevel::Trade => Kind::Trade,
-                        AlertLevel::Critical => Kind::Critical,
+                        AlertLevel::Trade => {
+                            tracing::info!("{text}");
+                            Kind::Trade
+                        }
+                        AlertLevel::Critical => {
+                            tracing::warn!("{text}");
+                            self.last_error = Some(text.clone());
+                            Kind::Critical
+                        }
                     };
                     self.notifier.send(Notification::new(kind, "futures-agent", text));
                 }

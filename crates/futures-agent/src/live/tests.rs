@@ -162,9 +162,26 @@ fn a_vanished_or_refused_stop_closes_the_position_at_market() {
 
     let (mut e, _, cmds) = entered();
     let take = places(&cmds)[1].clone();
-    let cmds =
-        e.on_place_failed(&take.client_order_id, &btc(), "-2021 Order would immediately trigger.", 4 * HOUR);
-    assert_eq!(places(&cmds).len(), 1, "{cmds:?}");
+    let cmds = e.on_place_failed(&take.client_order_id, &btc(), "-1008 Server busy", 4 * HOUR);
+    let close = places(&cmds)[0].clone();
+    e.on_fill(&fill(&close, dec!(161.812), dec!(103), "t9", 4 * HOUR));
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::Unprotected);
+}
+
+#[test]
+fn a_level_already_passed_exits_for_that_level_at_market() {
+    let (mut e, _, cmds) = entered();
+    let take = places(&cmds)[1].clone();
+    let cmds = e.on_place_failed(
+        &take.client_order_id,
+        &btc(),
+        "code -2021: Order would immediately trigger.",
+        4 * HOUR,
+    );
+    let close = places(&cmds)[0].clone();
+    assert_eq!((close.kind, close.reduce_only), (OrderKind::Market, true));
+    e.on_fill(&fill(&close, dec!(161.812), dec!(110), "t8", 4 * HOUR));
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::TakeProfit);
 }
 
 #[test]
