@@ -1,0 +1,219 @@
+//! futures-agent and exchange-sim as real processes in a temp dir, the simulator's clock stepped
+//! an hour at a time through its admin API: entries on signals, resting protection on the venue
+//! for every position, stops or take profits triggering, a kill -9 with the restart reconciling
+//! to the same positions (no duplicate entry, still protected), and the daily breaker on a price
+//! shock.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{Proc, Sim, binary, http, read_json, temp_dir, wait_for};
+
+struct World {
+    dir: PathBuf,
+    port: u16,
+    sim: Sim,
+    agent: Option<Proc>,
+}
+
+impl World {
+    fn new(name: &str) -> Self {
+        let dir = temp_dir(name);
+        let sim = Sim::start(&dir, "volatility = 2.0");
+        std::fs::write(
+            dir.join("futures.toml"),
+            "venue = \"sim\"\nsim_config = \"sim.toml\"\nlog_dir = \"logs\"\nrun_dir = \"run\"\n",
+        )
+        .unwrap();
+        Self { dir, port: sim.port, sim, agent: None }
+    }
+
+    fn start_agent(&mut self) {
+        let _ = std::fs::remove_file(self.dir.join("run/futures-agent.status.json"));
+        let child = Command::new(binary("futures-agent"))
+            .args(["run", "--config", "futures.toml"])
+            .current_dir(&self.dir)
+            .env_remove("TELEGRAM_BOT_TOKEN")
+            .env_remove("DISCORD_WEBHOOK_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.agent = Some(Proc(child));
+        let status = self.dir.join("run/futures-agent.status.json");
+        wait_for("the agent to be ready", Duration::from_secs(60), || {
+            self.assert_agent_alive();
+            read_json(&status).is_some_and(|s| s["ready"] == true)
+        });
+    }
+
+    fn assert_agent_alive(&mut self) {
+        if let Some(Proc(child)) = self.agent.as_mut()
+            && let Ok(Some(code)) = child.try_wait()
+        {
+            let log = std::fs::read_to_string(self.dir.join("logs/futures_agent.log")).unwrap_or_default();
+            panic!("the agent exited with {code}; its log:\n{log}");
+        }
+    }
+
+    fn kill_agent(&mut self) {
+        if let Some(mut agent) = self.agent.take() {
+            agent.0.kill().unwrap();
+            agent.0.wait().unwrap();
+        }
+    }
+
+    /// Steps the market one hour and waits until the agent has processed that close.
+    fn step_hour(&mut self) -> i64 {
+        let now = http(self.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
+        let status = self.dir.join("run/futures-agent.status.json");
+        wait_for("the agent to see the close", Duration::from_secs(30), || {
+            self.assert_agent_alive();
+            read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
+        });
+        self.settle();
+        now
+    }
+
+    /// Waits (up to a few seconds, without failing) until the agent's view and the venue's agree:
+    /// the same positions, each with its three resting orders. An hour passes between bars in real
+    /// time; stepping the next one before the fills of this one arrive would not be realistic.
+    fn settle(&mut self) {
+        let status = self.dir.join("run/futures-agent.status.json");
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            let venue = venue_positions(&self.sim_account());
+            let ours: Vec<(String, String)> = read_json(&status)
+                .and_then(|s| s["positions"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .map(|p| {
+                    (
+                        p["symbol"].as_str().unwrap_or("").to_owned(),
+                        p["qty"].as_str().unwrap_or("").to_owned(),
+                    )
+                })
+                .collect();
+            let same = venue.len() == ours.len()
+                && venue.iter().all(|(sym, amount, resting)| {
+                    *resting == 3 && ours.iter().any(|(s, q)| s == sym && amount.trim_start_matches('-') == q)
+                });
+            if same {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn journal(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.join("logs/futures_trades.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn kinds(&self, kind: &str) -> Vec<Value> {
+        self.journal().into_iter().filter(|r| r["kind"] == kind).collect()
+    }
+
+    fn sim_account(&self) -> Value {
+        self.sim.account()
+    }
+}
+
+/// Positions on the simulator by symbol: (signed amount, number of resting algo orders).
+fn venue_positions(account: &Value) -> Vec<(String, String, usize)> {
+    let algos = account["algoOrders"].as_array().cloned().unwrap_or_default();
+    account["futures"]["positions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|p| p["positionAmt"].as_str().is_some_and(|a| a.trim_start_matches('-') != "0"))
+        .map(|p| {
+            let symbol = p["symbol"].as_str().unwrap().to_owned();
+            let resting = algos.iter().filter(|a| a["symbol"] == symbol.as_str()).count();
+            (symbol, p["positionAmt"].as_str().unwrap().to_owned(), resting)
+        })
+        .collect()
+}
+
+#[test]
+fn trades_protects_survives_kill_9_and_trips_the_breaker() {
+    let mut w = World::new("main");
+    w.start_agent();
+
+    // Entries on signals, each position protected on the venue by its three resting orders.
+    let mut hours = 0;
+    while w.kinds("position_opened").is_empty() {
+        w.step_hour();
+        hours += 1;
+        assert!(hours < 200, "no entry in 200 simulated hours");
+    }
+    wait_for("protection on the venue", Duration::from_secs(20), || {
+        let positions = venue_positions(&w.sim_account());
+        !positions.is_empty() && positions.iter().all(|(_, _, resting)| *resting == 3)
+    });
+
+    // Exits by the resting orders.
+    while w.kinds("position_closed").is_empty() {
+        w.step_hour();
+        hours += 1;
+        assert!(hours < 600, "no exit in 600 simulated hours");
+    }
+    let closed = w.kinds("position_closed");
+    let reasons: Vec<&str> = closed.iter().filter_map(|c| c["exit_reason"].as_str()).collect();
+    assert!(
+        reasons.iter().all(|r| ["stop_loss", "take_profit", "trailing_stop", "breaker"].contains(r)),
+        "unexpected exits: {reasons:?}"
+    );
+
+    // Wait for an open position, then kill -9 and restart: same positions, still protected, no
+    // entry sent twice.
+    while venue_positions(&w.sim_account()).is_empty() {
+        w.step_hour();
+        hours += 1;
+        assert!(hours < 900, "no open position to kill the agent over");
+    }
+    let entries_before: Vec<Value> =
+        w.kinds("order_sent").into_iter().filter(|r| r["purpose"] == "entry").collect();
+    let before = venue_positions(&w.sim_account());
+    w.kill_agent();
+    w.start_agent();
+    let after = venue_positions(&w.sim_account());
+    assert_eq!(after, before, "the restart changed the venue's positions");
+    let status = read_json(&w.dir.join("run/futures-agent.status.json")).unwrap();
+    let known: Vec<&str> =
+        status["positions"].as_array().unwrap().iter().map(|p| p["symbol"].as_str().unwrap()).collect();
+    assert_eq!(known.len(), before.len(), "status after restart: {status}");
+    let entries_after: Vec<Value> =
+        w.kinds("order_sent").into_iter().filter(|r| r["purpose"] == "entry").collect();
+    assert_eq!(entries_after.len(), entries_before.len(), "an entry was sent again by the restart");
+
+    // The breaker: a shock against every open position, then the next close.
+    for (symbol, amount, _) in venue_positions(&w.sim_account()) {
+        let pct = if amount.starts_with('-') { 40 } else { -40 };
+        http(w.port, "POST", &format!("/sim/shock?symbol={symbol}&pct={pct}"));
+    }
+    w.step_hour();
+    w.step_hour();
+    assert!(
+        !w.kinds("breaker").is_empty() || venue_positions(&w.sim_account()).is_empty(),
+        "neither the breaker nor the stops acted on a 40% shock"
+    );
+    let status = read_json(&w.dir.join("run/futures-agent.status.json")).unwrap();
+    if !w.kinds("breaker").is_empty() {
+        assert_eq!(status["breaker"]["tripped"], true, "{status}");
+        wait_for("the breaker to flatten", Duration::from_secs(20), || {
+            venue_positions(&w.sim_account()).is_empty()
+        });
+    }
+    let _ = std::fs::remove_dir_all(&w.dir);
+}
