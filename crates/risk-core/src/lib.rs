@@ -14,7 +14,10 @@ pub mod levels;
 pub mod liquidation;
 pub mod metrics;
 pub mod params;
+pub mod portfolio;
 pub mod sizing;
+pub mod spot_sizing;
+pub mod var;
 
 pub use breaker::{BreakerEvent, BreakerState, BreakerTrip, DailyBreaker, DayStart};
 pub use day::{MS_PER_DAY, utc_day, utc_day_of_close};
