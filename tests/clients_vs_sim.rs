@@ -238,6 +238,49 @@ async fn usdm_survives_the_simulators_faults() {
     assert!(answered, "never served again after the 429 burst");
     sim.admin("POST", "/sim/fault/reset");
 
+    // A 418 ban: every request refused until Retry-After, then served again.
+    sim.admin("POST", "/sim/fault?burst_418=1&retry_after=1");
+    let mut answered = false;
+    for _ in 0..30 {
+        if venue.server_time().await.is_ok() {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(answered, "never served again after the 418 ban");
+    sim.admin("POST", "/sim/fault/reset");
+
+    // Added latency: slower, still correct.
+    sim.admin("POST", "/sim/fault?latency_ms=150");
+    let id = ids.next(OrderPurpose::Entry);
+    venue.place(&order(id.clone(), Side::Buy, OrderKind::Market, dec!(0.002))).await.unwrap();
+    expect_event(&mut user, "a fill under latency", fill_of(&id)).await;
+    sim.admin("POST", "/sim/fault/reset");
+
+    // One request in three answered 5xx: every order is either placed once or known refused;
+    // an unknown outcome is resolved by querying, never by sending again.
+    sim.admin("POST", "/sim/fault?error_rate=0.33");
+    let before = position_qty(&venue).await;
+    let mut sent = Vec::new();
+    for _ in 0..12 {
+        let id = ids.next(OrderPurpose::Entry);
+        match venue.place(&order(id.clone(), Side::Buy, OrderKind::Market, dec!(0.002))).await {
+            Ok(_) => sent.push(id),
+            Err(e) if e.is_unknown_outcome() => sent.push(id),
+            Err(_) => {}
+        }
+    }
+    sim.admin("POST", "/sim/fault/reset");
+    let mut placed = Decimal::ZERO;
+    for id in &sent {
+        if let Some(update) = venue.query(&btc(), id).await.unwrap() {
+            placed += update.filled_qty.get();
+        }
+    }
+    assert!(placed > Decimal::ZERO, "nothing got through a 33% error rate");
+    assert_eq!(position_qty(&venue).await - before, placed, "an order was lost or placed twice");
+
     // A dropped socket and an expired listenKey: each a gap, then back.
     sim.admin("POST", "/sim/ws/drop");
     expect_event(&mut user, "a gap after the drop", |e| matches!(e, VenueEvent::StreamGap { .. })).await;
@@ -247,7 +290,8 @@ async fn usdm_survives_the_simulators_faults() {
     expect_event(&mut user, "the reconnection on a new key", |e| matches!(e, VenueEvent::Reconnected)).await;
     // Events flow again: a new fill arrives.
     let id = ids.next(OrderPurpose::Entry);
-    venue.place(&order(id.clone(), Side::Sell, OrderKind::Market, dec!(0.016))).await.unwrap();
+    let open = position_qty(&venue).await;
+    venue.place(&order(id.clone(), Side::Sell, OrderKind::Market, open)).await.unwrap();
     expect_event(&mut user, "a fill after the reconnection", fill_of(&id)).await;
     assert_eq!(position_qty(&venue).await, Decimal::ZERO);
     user.control.shutdown().await;
