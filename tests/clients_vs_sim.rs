@@ -65,7 +65,7 @@ fn order(id: ClientOrderId, side: Side, kind: OrderKind, qty: Decimal) -> OrderR
     }
 }
 
-/// Waits for a user-stream event matching `pred`, failing after 10 s.
+/// Waits for a user-stream event matching `pred`, failing after 30 s.
 async fn expect_event(
     user: &mut UserStreamHandle,
     what: &str,

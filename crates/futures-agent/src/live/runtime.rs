@@ -152,6 +152,12 @@ where
     /// An unexplained difference with the venue (without `adopt`), or a journal/venue failure
     /// the agent cannot continue from.
     pub async fn run(mut self, adopt: bool, shutdown: CancellationToken) -> Result<(), RunError> {
+        // Handlers first: a supervisor may signal as soon as the status says ready, and an
+        // uncaught SIGHUP or SIGUSR1 would kill the process.
+        let mut term = signal(SignalKind::terminate()).map_err(|e| io("SIGTERM handler", e))?;
+        let mut hup = signal(SignalKind::hangup()).map_err(|e| io("SIGHUP handler", e))?;
+        let mut usr1 = signal(SignalKind::user_defined1()).map_err(|e| io("SIGUSR1 handler", e))?;
+        let mut usr2 = signal(SignalKind::user_defined2()).map_err(|e| io("SIGUSR2 handler", e))?;
         for symbol in self.settings.config.symbols.clone() {
             if let Err(e) = self.venue.set_margin_mode(&symbol, exchange_core::MarginMode::Isolated).await {
                 tracing::warn!(%symbol, error = %e, "could not set isolated margin");
@@ -176,10 +182,6 @@ where
         ));
         tracing::info!(venue = %self.settings.environment, mode = self.settings.mode(), "trading");
 
-        let mut term = signal(SignalKind::terminate()).map_err(|e| io("SIGTERM handler", e))?;
-        let mut hup = signal(SignalKind::hangup()).map_err(|e| io("SIGHUP handler", e))?;
-        let mut usr1 = signal(SignalKind::user_defined1()).map_err(|e| io("SIGUSR1 handler", e))?;
-        let mut usr2 = signal(SignalKind::user_defined2()).map_err(|e| io("SIGUSR2 handler", e))?;
         let mut tick = tokio::time::interval(STATUS_EVERY);
         loop {
             tokio::select! {
