@@ -197,23 +197,35 @@ fn trades_protects_survives_kill_9_and_trips_the_breaker() {
         w.kinds("order_sent").into_iter().filter(|r| r["purpose"] == "entry").collect();
     assert_eq!(entries_after.len(), entries_before.len(), "an entry was sent again by the restart");
 
-    // The breaker: a shock against every open position, then the next close.
-    for (symbol, amount, _) in venue_positions(&w.sim_account()) {
+    // The breaker: a 40% shock against every open position (beyond its stop, and for the
+    // leveraged ones beyond liquidation), then the next closes. Every position must be closed
+    // and accounted (liquidation executions included), and the day's loss trips the breaker.
+    let shocked = venue_positions(&w.sim_account());
+    let closed_before = w.kinds("position_closed").len();
+    for (symbol, amount, _) in &shocked {
         let pct = if amount.starts_with('-') { 40 } else { -40 };
         http(w.port, "POST", &format!("/sim/shock?symbol={symbol}&pct={pct}"));
     }
     w.step_hour();
     w.step_hour();
+    wait_for("the shocked positions to close", Duration::from_secs(20), || {
+        venue_positions(&w.sim_account()).is_empty()
+    });
+    wait_for("the closes in the journal", Duration::from_secs(20), || {
+        w.kinds("position_closed").len() >= closed_before + shocked.len()
+    });
+    let exits: Vec<String> = w.kinds("position_closed")[closed_before..]
+        .iter()
+        .map(|c| c["exit_reason"].as_str().unwrap_or("").to_owned())
+        .collect();
     assert!(
-        !w.kinds("breaker").is_empty() || venue_positions(&w.sim_account()).is_empty(),
-        "neither the breaker nor the stops acted on a 40% shock"
+        exits.iter().all(|r| ["liquidation", "stop_loss", "trailing_stop", "breaker"].contains(&r.as_str())),
+        "exits after the shock: {exits:?}"
     );
+    assert!(!w.kinds("breaker").is_empty(), "a 40% shock on open positions did not trip the breaker");
     let status = read_json(&w.dir.join("run/futures-agent.status.json")).unwrap();
-    if !w.kinds("breaker").is_empty() {
-        assert_eq!(status["breaker"]["tripped"], true, "{status}");
-        wait_for("the breaker to flatten", Duration::from_secs(20), || {
-            venue_positions(&w.sim_account()).is_empty()
-        });
-    }
+    assert_eq!(status["breaker"]["tripped"], true, "{status}");
+    assert!(status["positions"].as_array().unwrap().is_empty(), "{status}");
+    eprintln!("exits after the shock: {exits:?}");
     let _ = std::fs::remove_dir_all(&w.dir);
 }

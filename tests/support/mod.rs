@@ -28,17 +28,26 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The path of workspace binary `name` in this test's target dir, built if missing.
+/// The path of workspace binary `name` in this test's target dir, built (or brought up to date)
+/// once per test process: `cargo test --test X` builds only this package's dependencies, not
+/// the other packages' binaries, which could otherwise be stale.
 pub fn binary(name: &str) -> PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     // target/<profile>/deps/<test>-<hash>: the binaries are two levels up.
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let path = dir.join(name);
-    if !path.exists() {
-        let status = Command::new(env!("CARGO")).args(["build", "-p", name, "--bin", name]).status().unwrap();
+    let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !built.iter().any(|b| b == name) {
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo.args(["build", "-q", "-p", name, "--bin", name]);
+        if dir.file_name().is_some_and(|p| p == "release") {
+            cargo.arg("--release");
+        }
+        let status = cargo.status().unwrap();
         assert!(status.success(), "cargo build -p {name} failed");
+        built.push(name.to_owned());
     }
-    path
+    dir.join(name)
 }
 
 /// Polls `ready` every 25 ms until it holds; panics naming `what` after `deadline`.

@@ -376,3 +376,24 @@ fn fills_come_with_their_order_event() {
         ("42", dec!(0.0005), dec!(7100.5), "USDT")
     );
 }
+
+#[test]
+fn a_liquidation_execution_is_a_fill() {
+    // Regression: a liquidation's ORDER_TRADE_UPDATE (x=CALCULATED, c=autoclose-...) was not
+    // turned into a Fill, so the position it closed vanished from the agent's books unexplained.
+    let text = read("usdm/ws_order_trade_update.json")
+        .replace(r#""c": "TEST""#, r#""c": "autoclose-1767232800000""#)
+        .replace(r#""x": "NEW""#, r#""x": "CALCULATED""#)
+        .replace(r#""X": "NEW""#, r#""X": "FILLED""#)
+        .replace(r#""l": "0""#, r#""l": "0.001""#)
+        .replace(r#""z": "0""#, r#""z": "0.001""#)
+        .replace(r#""L": "0""#, r#""L": "6500.1""#);
+    let UsdmUserFrame::Events(events) = parse_usdm_user_frame(&text).unwrap() else { panic!() };
+    let [VenueEvent::Order(o), VenueEvent::Fill(f)] = events.as_slice() else { panic!("{events:?}") };
+    assert_eq!(o.status, exchange_core::OrderStatus::Filled);
+    assert_eq!(
+        (f.client_order_id.as_str(), f.qty.get(), f.price.get()),
+        ("autoclose-1767232800000", dec!(0.001), dec!(6500.1))
+    );
+    assert_eq!(f.trade_id, "calculated-8886774", "no trade id on the event: one made from the order id");
+}

@@ -97,6 +97,8 @@ pub struct OpenPosition {
     pub closing: Option<(ClientOrderId, ExitReason)>,
     /// The protective order the venue reported as triggered, if any.
     pub triggered: Option<OrderPurpose>,
+    /// A market close that failed, to send again at the next bar close.
+    pub retry_close: Option<ExitReason>,
 }
 
 /// What a fill did to the book.
@@ -163,6 +165,7 @@ impl Book {
                 protection: Protection::default(),
                 closing: None,
                 triggered: None,
+                retry_close: None,
             });
             let value = pos.qty * pos.entry_price + qty * price;
             pos.qty += qty;

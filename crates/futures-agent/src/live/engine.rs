@@ -246,6 +246,12 @@ impl LiveEngine {
                 out.extend(self.close_at_market(i, ExitReason::Breaker, ts));
             }
         }
+        for i in 0..self.slots.len() {
+            let retry = self.slots[i].book.position.as_mut().and_then(|p| p.retry_close.take());
+            if let Some(reason) = retry {
+                out.extend(self.close_at_market(i, reason, ts));
+            }
+        }
         if self.halted || self.breaker.is_tripped(ts) {
             return out;
         }
@@ -349,11 +355,23 @@ impl LiveEngine {
         }
         let Some(pos) = self.slots[i].book.position.as_mut() else { return out };
         if pos.protection.contains(id) {
-            if update.filled_qty.is_positive() {
+            // A triggered order (Binance ALGO_UPDATE TRIGGERED/FINISHED) is executing: its fill
+            // closes the position, and the venue cancels its close-position siblings first.
+            let triggered = update.filled_qty.is_positive()
+                || update
+                    .reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with("TRIGGERED") || r.starts_with("FINISHED"));
+            if triggered {
                 pos.triggered = id.purpose();
             }
-            let vanished = final_state && !update.filled_qty.is_positive();
-            if vanished && pos.protection.remove(id) && !self.cancelling.remove(id) && pos.closing.is_none() {
+            let vanished = final_state && !update.filled_qty.is_positive() && !triggered;
+            if vanished
+                && pos.protection.remove(id)
+                && !self.cancelling.remove(id)
+                && pos.closing.is_none()
+                && pos.triggered.is_none()
+            {
                 out.push(critical(format!(
                     "futures-agent: {} protective order {id} ended ({:?}) while the position is open: closing at market",
                     update.symbol, update.status
@@ -364,7 +382,7 @@ impl LiveEngine {
             && final_state
             && !update.filled_qty.is_positive()
         {
-            pos.closing = None;
+            pos.retry_close = pos.closing.take().map(|(_, reason)| reason);
             out.push(critical(format!(
                 "futures-agent: market close {id} of {} ended unfilled ({:?}); it will be retried at the next bar",
                 update.symbol, update.status
@@ -474,7 +492,7 @@ impl LiveEngine {
                 out.push(if beyond { trade_alert(text) } else { critical(text) });
                 out.extend(self.close_at_market(i, reason, ts));
             } else if pos.closing.as_ref().is_some_and(|(c, _)| c == id) {
-                pos.closing = None;
+                pos.retry_close = pos.closing.take().map(|(_, reason)| reason);
                 out.push(critical(format!(
                     "futures-agent: market close {id} on {symbol} failed ({error}); retrying at the next bar"
                 )));
@@ -590,6 +608,7 @@ impl LiveEngine {
             protection: Protection::default(),
             closing: None,
             triggered: None,
+            retry_close: None,
         });
         let mut out = vec![record(
             "position_adopted",

@@ -90,6 +90,12 @@ pub struct Agent<V> {
     started_ms: i64,
     last_error: Option<String>,
     gathering_since: Option<tokio::time::Instant>,
+    /// Set when the venue's state must be re-read at the next tick.
+    reconcile_due: bool,
+    /// The leverage this process last set per symbol (a second identical call is skipped).
+    leverage_set: HashMap<Symbol, u32>,
+    /// When the latest closed-kline frame arrived, for the decision-latency log line.
+    bar_seen_at: Option<std::time::Instant>,
     ready: bool,
 }
 
@@ -141,6 +147,9 @@ where
             started_ms,
             last_error: None,
             gathering_since: None,
+            bar_seen_at: None,
+            leverage_set: HashMap::new(),
+            reconcile_due: false,
             ready: false,
         };
         Ok((agent, pid))
@@ -245,6 +254,7 @@ where
     async fn on_market(&mut self, event: MarketEvent) -> Result<(), RunError> {
         match event {
             MarketEvent::Kline(k) if k.closed => {
+                self.bar_seen_at = Some(std::time::Instant::now());
                 let commands = self.engine.on_bar_closed(&k.symbol, k.bar);
                 self.gathering_since = match (self.engine.is_gathering(), self.gathering_since) {
                     (true, None) => Some(tokio::time::Instant::now()),
@@ -308,6 +318,10 @@ where
     }
 
     async fn on_tick(&mut self) -> Result<(), RunError> {
+        if std::mem::take(&mut self.reconcile_due) {
+            tracing::info!("reconciling with the venue after a refused reduce-only order");
+            self.reconcile(false).await?;
+        }
         if self.gathering_since.is_some_and(|t| t.elapsed() >= CLOSE_DEADLINE) {
             self.gathering_since = None;
             let commands = self.engine.flush_closes();
@@ -347,9 +361,11 @@ where
             match command {
                 Command::Record { kind, ts, fields } => {
                     let durability = match kind {
-                        "fill" | "position_opened" | "position_closed" | "breaker" | "order_sent" => {
-                            Durability::Sync
-                        }
+                        // Fills and positions are synced before anything else happens. An
+                        // order_sent record is written (a kill -9 cannot lose it) but not synced
+                        // before the order goes out: an fsync there would double the decision
+                        // latency, and after a power cut the reconciliation finds the order anyway.
+                        "fill" | "position_opened" | "position_closed" | "breaker" => Durability::Sync,
                         _ => Durability::Buffered,
                     };
                     self.journal.append(kind, ts, &fields, durability)?;
@@ -369,10 +385,19 @@ where
                     self.notifier.send(Notification::new(kind, "futures-agent", text));
                 }
                 Command::SetLeverage { symbol, leverage } => {
+                    if self.leverage_set.get(&symbol) == Some(&leverage) {
+                        continue;
+                    }
+                    if let Some(seen) = self.bar_seen_at {
+                        tracing::debug!(decided_us = seen.elapsed().as_micros(), %symbol, "setting leverage before the entry");
+                    }
                     if let Err(e) = self.venue.set_leverage(&symbol, leverage).await {
                         tracing::warn!(%symbol, leverage, error = %e, "could not set leverage: the entry is skipped");
                         self.last_error = Some(format!("set leverage {symbol}: {e}"));
+                        self.leverage_set.remove(&symbol);
                         skip_entry_of = Some(symbol);
+                    } else {
+                        self.leverage_set.insert(symbol, leverage);
                     }
                 }
                 Command::Place(order) => {
@@ -387,6 +412,13 @@ where
                             wall_clock_ms(),
                         ));
                         continue;
+                    }
+                    if order.client_order_id.purpose() == Some(exchange_core::OrderPurpose::Entry)
+                        && let Some(seen) = self.bar_seen_at.take()
+                    {
+                        // Close frame in, entry order out: what scripts/bench/decision_latency.sh reads.
+                        let micros = seen.elapsed().as_micros();
+                        tracing::info!(decision_latency_us = micros, symbol = %order.symbol, "entry decided");
                     }
                     queue.extend(self.place(order).await);
                 }
@@ -415,6 +447,11 @@ where
                 Vec::new()
             }
             Err(e) => {
+                if e.venue_code() == Some(-2022) {
+                    // A reduce-only order refused: the venue's position is not what our books
+                    // say (it closed meanwhile). Reconcile at the next tick rather than guess.
+                    self.reconcile_due = true;
+                }
                 self.last_error = Some(format!("{}: {e}", order.client_order_id));
                 self.engine.on_place_failed(
                     &order.client_order_id,

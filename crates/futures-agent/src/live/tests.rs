@@ -318,3 +318,34 @@ fn an_entry_that_filled_nothing_frees_its_slot() {
     assert!(cmds.iter().any(|c| matches!(c, Command::Record { kind: "entry_failed", .. })));
     assert!(!e.books().next().unwrap().1.is_busy());
 }
+
+#[test]
+fn siblings_cancelled_by_the_venue_after_a_trigger_are_not_a_vanished_stop() {
+    let (mut e, _, cmds) = entered();
+    let (stop, take) = (places(&cmds)[0].clone(), places(&cmds)[1].clone());
+    // The stop triggers; the venue cancels the take profit before the stop's fill arrives.
+    let mut triggered = update(&stop, OrderStatus::New, dec!(0), None, 5 * HOUR);
+    triggered.reason = Some("TRIGGERED: order 4000000009".into());
+    assert!(places(&e.on_order_update(&triggered)).is_empty());
+    let cmds = e.on_order_update(&update(&take, OrderStatus::Canceled, dec!(0), None, 5 * HOUR));
+    assert!(places(&cmds).is_empty(), "no market close for a sibling's cancel: {cmds:?}");
+    // The fill then arrives under a venue-made id, and is the stop loss.
+    let mut f = fill(&stop, dec!(161.812), dec!(100.3), "t7", 5 * HOUR);
+    f.client_order_id = ClientOrderId::new("venue_made_1").unwrap();
+    e.on_fill(&f);
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::StopLoss);
+}
+
+#[test]
+fn a_failed_market_close_is_sent_again_at_the_next_bar() {
+    let (mut e, _, _) = entered();
+    let close = places(&e.flatten(4 * HOUR))[0].clone();
+    let cmds = e.on_place_failed(&close.client_order_id, &btc(), "-1008 Server busy", 4 * HOUR);
+    assert!(places(&cmds).is_empty());
+    // Flatten halts entries, but the close itself is retried.
+    let again = e.on_bar_closed(&btc(), bar(3, dec!(104)));
+    let retried = places(&again);
+    assert_eq!(retried.len(), 1, "{again:?}");
+    assert_eq!((retried[0].kind, retried[0].reduce_only), (OrderKind::Market, true));
+    assert_ne!(retried[0].client_order_id, close.client_order_id, "a new id for a new order");
+}

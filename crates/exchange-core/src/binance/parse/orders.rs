@@ -144,7 +144,8 @@ pub fn parse_algo_update(e: &BinanceAlgoUpdate) -> Result<OrderUpdate, VenueErro
     })
 }
 
-/// `ORDER_TRADE_UPDATE`: the order's new state, with the execution when this event is a trade.
+/// `ORDER_TRADE_UPDATE`: the order's new state, with the execution when this event is a trade or
+/// a liquidation (`CALCULATED`).
 ///
 /// # Errors
 /// As [`parse_futures_order`].
@@ -156,9 +157,16 @@ pub fn parse_order_trade_update(e: &BinanceOrderTradeUpdate) -> Result<OrderUpda
     let filled = o.cum_qty.unwrap_or(Decimal::ZERO);
     let last_qty = o.last_qty.unwrap_or(Decimal::ZERO);
     let time = o.trade_time.unwrap_or(e.event_time);
-    let fill = (o.execution_type == "TRADE" && last_qty > Decimal::ZERO).then(|| Fill {
+    // `CALCULATED` is a liquidation's execution (client id `autoclose-...`): a fill like a trade,
+    // or the position it closed would vanish from our books unexplained.
+    let executed = matches!(o.execution_type.as_str(), "TRADE" | "CALCULATED");
+    let fill = (executed && last_qty > Decimal::ZERO).then(|| Fill {
         client_order_id: id.clone(),
-        trade_id: o.trade_id.clone().unwrap_or_default(),
+        trade_id: o
+            .trade_id
+            .clone()
+            .filter(|t| !t.is_empty() && t != "0")
+            .unwrap_or_else(|| format!("{}-{}", o.execution_type.to_ascii_lowercase(), o.order_id)),
         symbol: sym.clone(),
         side,
         qty: Qty::new(last_qty),
