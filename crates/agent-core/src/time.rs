@@ -1,6 +1,7 @@
 //! UTC calendar arithmetic on event time (ms since the Unix epoch): `YYYY-MM-DD` dates, on top
 //! of risk-core's day numbers (re-exported here). Pure; no clock is read here.
 
+use exchange_core::calendar::{civil_from_days, days_from_civil, days_in_month};
 pub use risk_core::day::{MS_PER_DAY as DAY_MS, utc_day};
 
 /// A `YYYY-MM-DD` text that is not a real calendar date.
@@ -9,35 +10,6 @@ pub use risk_core::day::{MS_PER_DAY as DAY_MS, utc_day};
 pub struct InvalidDate {
     /// The text as given.
     pub text: String,
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `(year, month, day)` of a day number (inverse of `days_from_civil`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
 /// The instant 00:00:00 UTC of a `YYYY-MM-DD` date, in ms.
@@ -57,14 +29,7 @@ pub fn parse_date_ms(text: &str) -> Result<i64, InvalidDate> {
     }
     let num = |r: std::ops::Range<usize>| text[r].parse::<i64>().map_err(|_| bad());
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let month_len = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if is_leap(year) => 29,
-        2 => 28,
-        _ => return Err(bad()),
-    };
-    if !(1..=month_len).contains(&day) {
+    if !(1..=days_in_month(year, month)).contains(&day) {
         return Err(bad());
     }
     Ok(days_from_civil(year, month, day) * DAY_MS)

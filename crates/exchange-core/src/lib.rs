@@ -3,6 +3,7 @@
 
 #[cfg(feature = "net")]
 pub mod binance;
+pub mod calendar;
 pub mod marketdata;
 pub mod model;
 pub mod signing;
