@@ -371,6 +371,25 @@ mod tests {
     }
 
     #[test]
+    fn a_dotenv_readable_by_others_is_refused_for_live_money_and_warned_about_otherwise() {
+        use std::os::unix::fs::PermissionsExt;
+        let cfg = config_file("venue = \"binance\"\n");
+        let env_file = cfg.dir.join(".env");
+        std::fs::write(&env_file, "BINANCE_API_KEY=a\nBINANCE_API_SECRET=b\nDUAL_AGENT_LIVE=yes\n").unwrap();
+        std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let layers = Layers::from_parts(HashMap::new(), std::slice::from_ref(&env_file)).unwrap();
+        let err = Settings::resolve(Some(&cfg.path), &layers, &CliOverrides::default()).unwrap_err();
+        assert!(err.to_string().contains("readable by group or others"), "{err}");
+        let paper =
+            Settings::resolve(Some(&cfg.path), &layers, &CliOverrides { venue: None, paper: true }).unwrap();
+        assert!(paper.warnings.iter().any(|w| w.contains("readable by group or others")));
+        std::fs::set_permissions(&env_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let layers = Layers::from_parts(HashMap::new(), std::slice::from_ref(&env_file)).unwrap();
+        let live = Settings::resolve(Some(&cfg.path), &layers, &CliOverrides::default()).unwrap();
+        assert_eq!(live.mode(), "live");
+    }
+
+    #[test]
     fn bad_environment_values_are_all_listed() {
         let cfg = config_file("");
         let env = layers(&[
