@@ -229,3 +229,72 @@ fn trades_protects_survives_kill_9_and_trips_the_breaker() {
     eprintln!("exits after the shock: {exits:?}");
     let _ = std::fs::remove_dir_all(&w.dir);
 }
+
+/// The entry order in flight: sent (journaled) but with no answer or update yet.
+fn entry_in_flight(w: &World) -> Option<(String, String, String)> {
+    let journal = w.journal();
+    journal.iter().filter(|r| r["kind"] == "order_sent" && r["purpose"] == "entry").find_map(|r| {
+        let id = r["order"]["client_order_id"].as_str()?.to_owned();
+        let answered =
+            journal.iter().any(|u| u["kind"] == "order_update" && u["client_order_id"] == id.as_str());
+        (!answered).then(|| {
+            let symbol = r["order"]["symbol"].as_str().unwrap_or("").to_owned();
+            let qty = r["order"]["qty"].as_str().unwrap_or("").to_owned();
+            (id, symbol, qty)
+        })
+    })
+}
+
+/// kill -9 after an entry was sent and placed but before its answer came back: the restart finds
+/// the order by its client id, accounts it once, protects it, and sends nothing again.
+#[test]
+fn kill_9_between_an_entry_and_its_answer_neither_loses_nor_repeats_it() {
+    let mut w = World::new("hang");
+    w.start_agent();
+    let status = w.dir.join("run/futures-agent.status.json");
+    let (id, symbol, qty) = 'found: {
+        for _ in 0..200 {
+            // The next order is placed but its answer is held back for a minute.
+            w.sim.admin("POST", "/sim/fault?unanswered_orders=1&unanswered_mode=hang&hang_ms=60000");
+            let now = http(w.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
+            let mut hung = None;
+            wait_for("the close, or an entry in flight", Duration::from_secs(30), || {
+                w.assert_agent_alive();
+                hung = entry_in_flight(&w);
+                hung.is_some()
+                    || read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
+            });
+            if let Some(found) = hung {
+                break 'found found;
+            }
+            w.settle();
+        }
+        panic!("no entry in 200 simulated hours");
+    };
+    w.kill_agent();
+    w.sim.admin("POST", "/sim/fault/reset");
+    let positions = venue_positions(&w.sim_account());
+    let held = positions
+        .iter()
+        .find(|(s, _, _)| *s == symbol)
+        .map(|(_, amount, _)| amount.trim_start_matches('-').to_owned());
+    assert_eq!(held.as_deref(), Some(qty.as_str()), "the hung order was placed on the venue: {positions:?}");
+
+    w.start_agent();
+    wait_for("the restarted agent to protect the position", Duration::from_secs(20), || {
+        venue_positions(&w.sim_account())
+            .iter()
+            .any(|(s, a, resting)| *s == symbol && *resting == 3 && a.trim_start_matches('-') == qty)
+    });
+    let sent: Vec<Value> =
+        w.kinds("order_sent").into_iter().filter(|r| r["order"]["client_order_id"] == id.as_str()).collect();
+    assert_eq!(sent.len(), 1, "the entry was sent again");
+    let status = read_json(&status).unwrap();
+    let known = status["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["symbol"] == symbol.as_str() && p["qty"] == qty.as_str());
+    assert!(known, "the restarted agent does not know the position: {status}");
+    let _ = std::fs::remove_dir_all(&w.dir);
+}
