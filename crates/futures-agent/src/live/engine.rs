@@ -18,8 +18,8 @@ use std::collections::{BTreeMap, HashSet};
 use agent_core::backtest::{EntryStrategy, ExitReason, SignalInput, TradeRecord};
 use agent_core::journal::JournalRecord;
 use exchange_core::{
-    AgentTag, Bar, ClientOrderId, Fill, InstrumentRules, OrderKind, OrderPurpose, OrderRequest, OrderUpdate,
-    PositionSide, Price, PriceRounding, Qty, Symbol,
+    AgentTag, Bar, ClientOrderId, Fill, InstrumentRules, OrderKind, OrderPurpose, OrderRequest, OrderStatus,
+    OrderUpdate, PositionSide, Price, PriceRounding, Qty, Symbol,
 };
 use risk_core::breaker::DailyBreaker;
 use risk_core::decision::Decision;
@@ -54,6 +54,8 @@ pub enum Command {
         /// The order.
         id: ClientOrderId,
     },
+    /// Re-read the venue's orders and positions (after an ambiguous order state).
+    Reconcile,
     /// Append a journal record (DESIGN §6).
     Record {
         /// `order_sent`, `position_opened`, `position_closed`, `breaker`, `day_rollover`, ...
@@ -125,6 +127,7 @@ pub struct LiveEngine {
     seq: u64,
     gathering: BTreeMap<i64, HashSet<usize>>,
     cancelling: HashSet<ClientOrderId>,
+    suspect_expired: HashSet<ClientOrderId>,
     halted: bool,
     last_event_ms: i64,
 }
@@ -155,6 +158,7 @@ impl LiveEngine {
             seq: 0,
             gathering: BTreeMap::new(),
             cancelling: HashSet::new(),
+            suspect_expired: HashSet::new(),
             halted: false,
             last_event_ms: 0,
         }
@@ -366,6 +370,19 @@ impl LiveEngine {
                 pos.triggered = id.purpose();
             }
             let vanished = final_state && !update.filled_qty.is_positive() && !triggered;
+            // Binance reports a triggered algo order FINISHED, which without its fill quantity
+            // reads as Expired; its execution may have been lost in a stream gap. The first time,
+            // keep it and have the venue queried (the query carries the fill); only an order still
+            // unfilled after that counts as vanished.
+            if vanished
+                && update.status == OrderStatus::Expired
+                && !self.cancelling.contains(id)
+                && self.suspect_expired.insert(id.clone())
+            {
+                out.push(Command::Reconcile);
+                return out;
+            }
+            self.suspect_expired.remove(id);
             if vanished
                 && pos.protection.remove(id)
                 && !self.cancelling.remove(id)
@@ -822,6 +839,11 @@ impl LiveEngine {
     /// True after a flatten: no entries until restarted.
     pub fn is_halted(&self) -> bool {
         self.halted
+    }
+
+    /// Open time of the latest bar of `symbol` the engine has (seeded or closed).
+    pub fn last_bar_time(&self, symbol: &Symbol) -> Option<i64> {
+        self.slots.iter().find(|s| &s.symbol == symbol)?.bars.last().map(|b| b.open_time_ms)
     }
 
     /// The strategy and risk keys in force.

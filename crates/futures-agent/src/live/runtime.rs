@@ -251,6 +251,28 @@ where
         Ok(())
     }
 
+    /// After a market-stream gap: bars that closed meanwhile are fetched over REST. The newest
+    /// is processed as a close (its decision is late but not skipped); any older ones only join
+    /// the history, since deciding on them now would act on stale prices.
+    async fn catch_up(&mut self) -> Result<(), RunError> {
+        for symbol in self.settings.config.symbols.clone() {
+            let last = self.engine.last_bar_time(&symbol).unwrap_or(i64::MIN);
+            let mut bars = self.venue.klines(&symbol, KlineQuery::latest(KlineInterval::H1, 50)).await?;
+            bars.pop(); // still open
+            let missed: Vec<_> = bars.into_iter().filter(|b| b.open_time_ms > last).collect();
+            let Some((newest, older)) = missed.split_last() else { continue };
+            let commands = self.engine.seed_history(&symbol, older);
+            self.execute(commands).await?;
+            let commands = self.engine.on_bar_closed(&symbol, *newest);
+            self.execute(commands).await?;
+        }
+        if self.engine.is_gathering() && self.gathering_since.is_none() {
+            self.gathering_since = Some(tokio::time::Instant::now());
+        }
+        self.write_status();
+        Ok(())
+    }
+
     async fn on_market(&mut self, event: MarketEvent) -> Result<(), RunError> {
         match event {
             MarketEvent::Kline(k) if k.closed => {
@@ -270,8 +292,8 @@ where
             }
             MarketEvent::StreamGap { reason } => tracing::warn!(?reason, "market stream gap"),
             MarketEvent::Reconnected => {
-                tracing::info!("market stream back: backfilling");
-                self.backfill().await?;
+                tracing::info!("market stream back: catching up on the bars that closed meanwhile");
+                self.catch_up().await?;
             }
         }
         Ok(())
@@ -422,6 +444,7 @@ where
                     }
                     queue.extend(self.place(order).await);
                 }
+                Command::Reconcile => self.reconcile_due = true,
                 Command::Cancel { symbol, id } => {
                     if let Err(e) = self.venue.cancel(&symbol, &id).await {
                         tracing::debug!(%symbol, %id, error = %e, "cancel: already gone or refused");

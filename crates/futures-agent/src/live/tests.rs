@@ -349,3 +349,25 @@ fn a_failed_market_close_is_sent_again_at_the_next_bar() {
     assert_eq!((retried[0].kind, retried[0].reduce_only), (OrderKind::Market, true));
     assert_ne!(retried[0].client_order_id, close.client_order_id, "a new id for a new order");
 }
+
+#[test]
+fn an_expired_protective_is_checked_with_the_venue_before_it_counts_as_vanished() {
+    let (mut e, _, cmds) = entered();
+    let take = places(&cmds)[1].clone();
+    // FINISHED without its fill reads as Expired: ask the venue first, close nothing yet.
+    let first = e.on_order_update(&update(&take, OrderStatus::Expired, dec!(0), None, 5 * HOUR));
+    assert!(first.contains(&Command::Reconcile), "{first:?}");
+    assert!(places(&first).is_empty());
+    // The query says it filled: the rebuilt fill closes the trade as a take profit.
+    let filled = update(&take, OrderStatus::Filled, dec!(161.812), None, 5 * HOUR);
+    e.on_order_update(&filled);
+    e.on_fill(&fill(&take, dec!(161.812), dec!(108.7), "q1", 5 * HOUR));
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::TakeProfit);
+
+    // Still unfilled when reported again: now it has vanished, and the position is closed.
+    let (mut e, _, cmds) = entered();
+    let stop = places(&cmds)[0].clone();
+    e.on_order_update(&update(&stop, OrderStatus::Expired, dec!(0), None, 5 * HOUR));
+    let second = e.on_order_update(&update(&stop, OrderStatus::Expired, dec!(0), None, 5 * HOUR));
+    assert_eq!(places(&second).len(), 1, "{second:?}");
+}
