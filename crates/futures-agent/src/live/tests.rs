@@ -371,3 +371,22 @@ fn an_expired_protective_is_checked_with_the_venue_before_it_counts_as_vanished(
     let second = e.on_order_update(&update(&stop, OrderStatus::Expired, dec!(0), None, 5 * HOUR));
     assert_eq!(places(&second).len(), 1, "{second:?}");
 }
+
+#[test]
+fn a_liquidation_fill_closes_the_position_as_a_liquidation() {
+    let (mut e, _, _) = entered();
+    let liq = OrderRequest {
+        client_order_id: ClientOrderId::new("autoclose-1767233520000").unwrap(),
+        symbol: btc(),
+        side: Side::Sell,
+        kind: OrderKind::Market,
+        qty: Qty::new(dec!(161.812)),
+        reduce_only: true,
+        close_position: false,
+    };
+    let mut f = fill(&liq, dec!(161.812), dec!(90.5), "368170", 4 * HOUR);
+    f.fee = dec!(0);
+    let cmds = e.on_order_update(&update(&liq, OrderStatus::Filled, dec!(161.812), Some(f), 4 * HOUR));
+    assert!(e.books().next().unwrap().1.position.is_none(), "{cmds:?}");
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::Liquidation);
+}
