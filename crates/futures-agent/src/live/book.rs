@@ -141,6 +141,12 @@ impl Book {
         }
     }
 
+    /// Records `trade_id` as accounted without applying it (its quantity was already counted);
+    /// false when it was already known.
+    pub fn mark_seen(&mut self, trade_id: &str) -> bool {
+        self.seen_trades.insert(trade_id.to_owned())
+    }
+
     /// Accounts one fill of this symbol.
     pub fn apply_fill(&mut self, fill: &Fill) -> FillEffect {
         if !self.seen_trades.insert(fill.trade_id.clone()) {

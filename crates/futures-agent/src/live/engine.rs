@@ -13,7 +13,7 @@
 //! Never unprotected: a protective order that cannot be placed, or that disappears while its
 //! position is open, gets the position closed at market and an alert.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use agent_core::backtest::{EntryStrategy, ExitReason, SignalInput, TradeRecord};
 use agent_core::journal::JournalRecord;
@@ -128,6 +128,8 @@ pub struct LiveEngine {
     gathering: BTreeMap<i64, HashSet<usize>>,
     cancelling: HashSet<ClientOrderId>,
     suspect_expired: HashSet<ClientOrderId>,
+    /// Quantity per order accounted from queries, not yet matched by a real fill.
+    rebuilt: HashMap<ClientOrderId, Decimal>,
     halted: bool,
     last_event_ms: i64,
 }
@@ -159,6 +161,7 @@ impl LiveEngine {
             gathering: BTreeMap::new(),
             cancelling: HashSet::new(),
             suspect_expired: HashSet::new(),
+            rebuilt: HashMap::new(),
             halted: false,
             last_event_ms: 0,
         }
@@ -410,6 +413,42 @@ impl LiveEngine {
 
     /// One execution (deduplicated by trade id).
     pub fn on_fill(&mut self, fill: &Fill) -> Vec<Command> {
+        // The execution may already be in our books as a fill rebuilt from a query (while the
+        // stream was down); the real one arriving late is then the same quantity again.
+        if let Some(left) = self.rebuilt.get_mut(&fill.client_order_id)
+            && *left > Decimal::ZERO
+        {
+            // The same execution reported twice (order update and trade event) counts once.
+            let Some(i) = self.slots.iter().position(|s| s.symbol == fill.symbol) else { return Vec::new() };
+            if !self.slots[i].book.mark_seen(&fill.trade_id) {
+                return Vec::new();
+            }
+            let covered = fill.qty.get().min(*left);
+            *left -= covered;
+            if covered == fill.qty.get() {
+                return vec![record("fill_covered", fill.time_exchange, json!(fill))];
+            }
+            let mut rest = fill.clone();
+            rest.qty = Qty::new(fill.qty.get() - covered);
+            return self.apply_fill_record(&rest);
+        }
+        self.apply_fill_record(fill)
+    }
+
+    /// An execution rebuilt from an order query (fills missed in a stream gap): applied like a
+    /// fill, and remembered so that the real fill, if it still arrives, is not counted twice.
+    pub fn on_rebuilt_fill(&mut self, fill: &Fill) -> Vec<Command> {
+        *self.rebuilt.entry(fill.client_order_id.clone()).or_insert(Decimal::ZERO) += fill.qty.get();
+        let mut out = vec![record("fill_rebuilt", fill.time_exchange, json!(fill))];
+        out.extend(
+            self.apply_fill_record(fill)
+                .into_iter()
+                .filter(|c| !matches!(c, Command::Record { kind: "fill", .. })),
+        );
+        out
+    }
+
+    fn apply_fill_record(&mut self, fill: &Fill) -> Vec<Command> {
         let Some(i) = self.index(&fill.symbol) else { return Vec::new() };
         self.last_event_ms = self.last_event_ms.max(fill.time_exchange);
         let protection =
@@ -547,6 +586,10 @@ impl LiveEngine {
                 "fill" => {
                     let fill: Fill = serde_json::from_value(fields.clone()).map_err(bad)?;
                     self.on_fill(&fill);
+                }
+                "fill_rebuilt" => {
+                    let fill: Fill = serde_json::from_value(fields.clone()).map_err(bad)?;
+                    self.on_rebuilt_fill(&fill);
                 }
                 "funding" => {
                     let symbol: Symbol = serde_json::from_value(field("symbol")).map_err(bad)?;

@@ -77,7 +77,7 @@ pub async fn reconcile_orders<V: Execution>(
                     let mut rebuilt = update.clone();
                     rebuilt.filled_qty = exchange_core::Qty::new(missing);
                     if let Some(fill) = fill_from_query(&rebuilt, fee) {
-                        out.extend(engine.on_fill(&fill));
+                        out.extend(engine.on_rebuilt_fill(&fill));
                     }
                 }
             }

@@ -390,3 +390,22 @@ fn a_liquidation_fill_closes_the_position_as_a_liquidation() {
     assert!(e.books().next().unwrap().1.position.is_none(), "{cmds:?}");
     assert_eq!(e.trades()[0].exit_reason, ExitReason::Liquidation);
 }
+
+#[test]
+fn a_real_fill_arriving_after_its_rebuilt_twin_is_not_counted_twice() {
+    let mut e = engine(FuturesRiskParams::default());
+    e.on_bar_closed(&btc(), bar(0, dec!(100)));
+    e.on_bar_closed(&btc(), bar(1, dec!(100)));
+    let entry = places(&e.on_bar_closed(&btc(), bar(2, dec!(103))))[0].clone();
+    e.on_order_update(&update(&entry, OrderStatus::Filled, dec!(161.812), None, 3 * HOUR));
+    // The stream was down: reconciliation rebuilds the fill from the order query.
+    let rebuilt = fill(&entry, dec!(161.812), dec!(103.5), "query-1", 3 * HOUR);
+    assert_eq!(places(&e.on_rebuilt_fill(&rebuilt)).len(), 3, "protection after the rebuilt fill");
+    // The real execution then arrives late, under its own trade id: already counted.
+    let late = fill(&entry, dec!(161.812), dec!(103.5), "366456", 3 * HOUR);
+    let cmds = e.on_fill(&late);
+    assert!(cmds.iter().all(|c| matches!(c, Command::Record { kind: "fill_covered", .. })), "{cmds:?}");
+    // Reported a second time (Binance sends the trade inside the order update and on its own).
+    assert!(e.on_fill(&late).is_empty());
+    assert_eq!(e.books().next().unwrap().1.position.as_ref().unwrap().qty, dec!(161.812));
+}
