@@ -17,10 +17,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+pub use agent_core::backtest::fmt_opt;
+use agent_core::backtest::write_metric_lines;
 use agent_core::spot::{
     CapCounters, RegimeCounts, SignalOutcome, SpotParams, SpotRunOutput, SpotSeries, SpotTrade,
 };
-use agent_core::time::{DAY_MS, format_utc_minute};
+use agent_core::time::format_utc_minute;
 use exchange_core::{InstrumentRules, Symbol};
 use risk_core::metrics::Metrics;
 use rust_decimal::Decimal;
@@ -285,31 +287,7 @@ impl Report {
             s.net_pnl.round_dp(2),
             ret
         );
-        let m = &self.metrics;
-        let span_days = match (self.equity.first(), self.equity.last()) {
-            (Some(a), Some(b)) => (b.0 - a.0) / DAY_MS,
-            _ => 0,
-        };
-        let _ = writeln!(
-            out,
-            "trades {}  win rate {}  profit factor {}  expectancy {}",
-            self.trades.len(),
-            fmt_opt(m.trades.win_rate.map(|w| w * 100.0), "%"),
-            fmt_opt(m.trades.profit_factor, ""),
-            m.trades.expectancy.map_or_else(|| "n/a".to_owned(), |e| format!("{} USDT", e.round_dp(2))),
-        );
-        let _ = writeln!(
-            out,
-            "sharpe {}  sortino {}  max drawdown {}  cagr {}",
-            fmt_opt(m.sharpe, ""),
-            fmt_opt(m.sortino, ""),
-            fmt_opt(Some(m.max_drawdown * 100.0), "%"),
-            if span_days >= 30 {
-                fmt_opt(m.cagr.map(|c| c * 100.0), "%")
-            } else {
-                "n/a (under 30 days)".to_owned()
-            },
-        );
+        write_metric_lines(&mut out, self.trades.len(), &self.metrics, &self.equity);
         let exits: Vec<String> = s.exits.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ =
             writeln!(out, "exits: {}", if exits.is_empty() { "none".to_owned() } else { exits.join(", ") });
@@ -390,9 +368,4 @@ fn gate_report(params: &ReportParams, run: &SpotRunOutput, series: &[SpotSeries]
         refused_forward: forward_stats(&refused),
         no_model_forward: forward_stats(&no_model),
     }
-}
-
-/// An optional figure with its unit, or `n/a`.
-pub fn fmt_opt(value: Option<f64>, unit: &str) -> String {
-    value.filter(|v| v.is_finite()).map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}{unit}"))
 }

@@ -149,32 +149,7 @@ impl Report {
             s.net_pnl.round_dp(2),
             ret
         );
-        let m = &self.metrics;
-        let span_days = match (self.equity.first(), self.equity.last()) {
-            (Some(a), Some(b)) => (b.0 - a.0) / crate::time::DAY_MS,
-            _ => 0,
-        };
-        let _ = writeln!(
-            out,
-            "trades {}  win rate {}  profit factor {}  expectancy {}",
-            self.trades.len(),
-            fmt_opt(m.trades.win_rate.map(|w| w * 100.0), "%"),
-            fmt_opt(m.trades.profit_factor, ""),
-            m.trades.expectancy.map_or_else(|| "n/a".to_owned(), |e| format!("{} USDT", e.round_dp(2))),
-        );
-        let _ = writeln!(
-            out,
-            "sharpe {}  sortino {}  max drawdown {}  cagr {}",
-            fmt_opt(m.sharpe, ""),
-            fmt_opt(m.sortino, ""),
-            fmt_opt(Some(m.max_drawdown * 100.0), "%"),
-            // Annualizing a few days' result gives absurd figures; the report keeps the value.
-            if span_days >= 30 {
-                fmt_opt(m.cagr.map(|c| c * 100.0), "%")
-            } else {
-                "n/a (under 30 days)".to_owned()
-            },
-        );
+        write_metric_lines(&mut out, self.trades.len(), &self.metrics, &self.equity);
         let exits: Vec<String> = s.exits.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ =
             writeln!(out, "exits: {}", if exits.is_empty() { "none".to_owned() } else { exits.join(", ") });
@@ -185,6 +160,35 @@ impl Report {
     }
 }
 
-fn fmt_opt(value: Option<f64>, unit: &str) -> String {
+/// The two summary lines every backtest prints: trade statistics, then the return ratios (CAGR
+/// left out under 30 days of equity, where annualizing gives absurd figures; the report keeps it).
+pub fn write_metric_lines(out: &mut String, trades: usize, m: &Metrics, equity: &[(i64, f64)]) {
+    let span_days = match (equity.first(), equity.last()) {
+        (Some(a), Some(b)) => (b.0 - a.0) / crate::time::DAY_MS,
+        _ => 0,
+    };
+    let _ = writeln!(
+        out,
+        "trades {trades}  win rate {}  profit factor {}  expectancy {}",
+        fmt_opt(m.trades.win_rate.map(|w| w * 100.0), "%"),
+        fmt_opt(m.trades.profit_factor, ""),
+        m.trades.expectancy.map_or_else(|| "n/a".to_owned(), |e| format!("{} USDT", e.round_dp(2))),
+    );
+    let cagr = if span_days >= 30 {
+        fmt_opt(m.cagr.map(|c| c * 100.0), "%")
+    } else {
+        "n/a (under 30 days)".to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "sharpe {}  sortino {}  max drawdown {}  cagr {cagr}",
+        fmt_opt(m.sharpe, ""),
+        fmt_opt(m.sortino, ""),
+        fmt_opt(Some(m.max_drawdown * 100.0), "%"),
+    );
+}
+
+/// An optional figure with two decimals and its unit, or `n/a` (also for NaN and infinities).
+pub fn fmt_opt(value: Option<f64>, unit: &str) -> String {
     value.filter(|v| v.is_finite()).map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}{unit}"))
 }
