@@ -17,8 +17,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+pub use agent_core::backtest::Summary;
 pub use agent_core::backtest::fmt_opt;
-use agent_core::backtest::write_metric_lines;
 use agent_core::spot::{
     CapCounters, RegimeCounts, SignalOutcome, SpotParams, SpotRunOutput, SpotSeries, SpotTrade,
 };
@@ -49,26 +49,6 @@ pub struct ReportParams {
     pub to: Option<String>,
     /// The bar interval in ms.
     pub interval_ms: i64,
-}
-
-/// Headline figures.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    /// Starting capital.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub capital: Decimal,
-    /// Cash after everything was sold.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub final_equity: Decimal,
-    /// Net P&L.
-    #[serde(with = "rust_decimal::serde::str")]
-    pub net_pnl: Decimal,
-    /// Asset-bars simulated.
-    pub bar_steps: u64,
-    /// Trades per exit reason.
-    pub exits: BTreeMap<&'static str, usize>,
-    /// Open times of the bars at whose close the daily loss cap tripped.
-    pub breaker_trips: Vec<i64>,
 }
 
 /// Bars per regime and their shares of all bars counted.
@@ -277,20 +257,7 @@ impl Report {
             self.params.symbols.len(),
             s.bar_steps
         );
-        let ret =
-            if s.capital.is_zero() { Decimal::ZERO } else { s.net_pnl / s.capital * Decimal::ONE_HUNDRED };
-        let _ = writeln!(
-            out,
-            "equity {} -> {} ({:+} USDT, {:+.2}%)",
-            s.capital.round_dp(2),
-            s.final_equity.round_dp(2),
-            s.net_pnl.round_dp(2),
-            ret
-        );
-        write_metric_lines(&mut out, self.trades.len(), &self.metrics, &self.equity);
-        let exits: Vec<String> = s.exits.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ =
-            writeln!(out, "exits: {}", if exits.is_empty() { "none".to_owned() } else { exits.join(", ") });
+        s.write_lines(&mut out, self.trades.len(), &self.metrics, &self.equity);
         if let Some(market) = &self.regimes.market {
             let shares: Vec<String> = ["trend_up", "trend_down", "range", "high_vol"]
                 .iter()

@@ -10,4 +10,4 @@ pub mod report;
 pub use data::{DataError, LoadedData, load_dir};
 pub use engine::{EntrySignal, EntryStrategy, RunOutput, SignalInput, SymbolSeries, run};
 pub use exits::ExitReason;
-pub use report::{Report, ReportParams, TradeRecord, fmt_opt, write_metric_lines};
+pub use report::{Report, ReportParams, Summary, TradeRecord, fmt_opt, write_metric_lines};

@@ -102,8 +102,33 @@ pub struct Summary {
     pub bar_steps: u64,
     /// Trades per exit reason.
     pub exits: BTreeMap<&'static str, usize>,
-    /// Open times of the bars at whose close the daily breaker tripped.
+    /// Open times of the bars at whose close the daily loss breaker (futures) or daily loss cap
+    /// (spot) tripped.
     pub breaker_trips: Vec<i64>,
+}
+
+impl Summary {
+    /// The summary lines every backtest prints: equity from start to end, trade statistics,
+    /// return ratios, exits by reason.
+    pub fn write_lines(&self, out: &mut String, trades: usize, metrics: &Metrics, equity: &[(i64, f64)]) {
+        let ret = if self.capital.is_zero() {
+            Decimal::ZERO
+        } else {
+            self.net_pnl / self.capital * Decimal::ONE_HUNDRED
+        };
+        let _ = writeln!(
+            out,
+            "equity {} -> {} ({:+} USDT, {:+.2}%)",
+            self.capital.round_dp(2),
+            self.final_equity.round_dp(2),
+            self.net_pnl.round_dp(2),
+            ret
+        );
+        write_metric_lines(out, trades, metrics, equity);
+        let exits: Vec<String> = self.exits.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ =
+            writeln!(out, "exits: {}", if exits.is_empty() { "none".to_owned() } else { exits.join(", ") });
+    }
 }
 
 impl Report {
@@ -139,20 +164,7 @@ impl Report {
         };
         let symbols: Vec<&str> = self.params.symbols.iter().map(Symbol::as_str).collect();
         let _ = writeln!(out, "backtest {} over {span} ({} bar-steps)", symbols.join(","), s.bar_steps);
-        let ret =
-            if s.capital.is_zero() { Decimal::ZERO } else { s.net_pnl / s.capital * Decimal::ONE_HUNDRED };
-        let _ = writeln!(
-            out,
-            "equity {} -> {} ({:+} USDT, {:+.2}%)",
-            s.capital.round_dp(2),
-            s.final_equity.round_dp(2),
-            s.net_pnl.round_dp(2),
-            ret
-        );
-        write_metric_lines(&mut out, self.trades.len(), &self.metrics, &self.equity);
-        let exits: Vec<String> = s.exits.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ =
-            writeln!(out, "exits: {}", if exits.is_empty() { "none".to_owned() } else { exits.join(", ") });
+        s.write_lines(&mut out, self.trades.len(), &self.metrics, &self.equity);
         if !s.breaker_trips.is_empty() {
             let _ = writeln!(out, "daily breaker tripped {} times", s.breaker_trips.len());
         }
