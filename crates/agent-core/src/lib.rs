@@ -9,6 +9,8 @@ pub mod config;
 pub mod dotenv;
 pub mod indicators;
 pub mod journal;
+#[cfg(feature = "runtime")]
+pub mod live;
 pub mod logfile;
 pub mod ml;
 pub mod pidfile;

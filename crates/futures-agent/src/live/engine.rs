@@ -35,60 +35,14 @@ use crate::strategy::Momentum;
 /// Bars kept per symbol: enough for the momentum window with room to spare.
 const HISTORY: usize = 512;
 
-/// What the engine asks the runtime to do, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    /// Set the symbol's leverage on the venue (before its entry).
-    SetLeverage {
-        /// The instrument.
-        symbol: Symbol,
-        /// The leverage.
-        leverage: u32,
-    },
-    /// Send an order; its answer comes back as an order update or a failed placement.
-    Place(OrderRequest),
-    /// Cancel a resting order.
-    Cancel {
-        /// The instrument.
-        symbol: Symbol,
-        /// The order.
-        id: ClientOrderId,
-    },
-    /// Re-read the venue's orders and positions (after an ambiguous order state).
-    Reconcile,
-    /// Append a journal record (DESIGN §6).
-    Record {
-        /// `order_sent`, `position_opened`, `position_closed`, `breaker`, `day_rollover`, ...
-        kind: &'static str,
-        /// Event time, ms.
-        ts: i64,
-        /// The record's fields.
-        fields: Value,
-    },
-    /// Tell a person (the log, and Telegram/Discord by level).
-    Alert {
-        /// How urgent.
-        level: AlertLevel,
-        /// What happened.
-        text: String,
-    },
-}
-
-/// How urgent an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertLevel {
-    /// A trade opened or closed: real time to Telegram.
-    Trade,
-    /// Breaker, unprotected position, failures: to every channel.
-    Critical,
-}
+pub use agent_core::live::{AlertLevel, Command};
 
 fn trade_alert(text: String) -> Command {
-    Command::Alert { level: AlertLevel::Trade, text }
+    Command::trade_alert(text)
 }
 
 fn critical(text: String) -> Command {
-    Command::Alert { level: AlertLevel::Critical, text }
+    Command::critical(text)
 }
 
 /// The engine's configuration.

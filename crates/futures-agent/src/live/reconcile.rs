@@ -23,13 +23,7 @@ use rust_decimal::Decimal;
 use super::engine::{Command, LiveEngine};
 use super::runtime::fill_from_query;
 
-/// The venue disagrees with the journal in ways the agent cannot explain.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the venue's state differs from the journal's: {}. Check the account; start with --adopt to take the venue's state as it is", .problems.join("; "))]
-pub struct Mismatch {
-    /// One line per difference, naming the symbol.
-    pub problems: Vec<String>,
-}
+pub use agent_core::live::Mismatch;
 
 /// Phase 1: resolves every order the engine waits on.
 ///

@@ -444,6 +444,11 @@ where
                     }
                     queue.extend(self.place(order).await);
                 }
+                Command::SetMarginMode { symbol, mode } => {
+                    if let Err(e) = self.venue.set_margin_mode(&symbol, mode).await {
+                        tracing::warn!(%symbol, error = %e, "could not set the margin mode");
+                    }
+                }
                 Command::Reconcile => self.reconcile_due = true,
                 Command::Cancel { symbol, id } => {
                     if let Err(e) = self.venue.cancel(&symbol, &id).await {

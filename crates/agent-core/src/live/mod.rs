@@ -1,0 +1,198 @@
+//! What the two agents' live loops share (DESIGN §3): the commands a decision engine hands the
+//! runtime, and the [`LiveEngine`] trait the runtime drives. An engine is a synchronous state
+//! machine with no I/O and no clock: events go in (a closed bar, an order update, a fill, a failed
+//! placement, a query's answer, a flatten request), commands come out (place, cancel, journal,
+//! alert). A restart rebuilds it by replaying the journal through it, then reconciles it with the
+//! venue in two phases: the orders it waits on ([`LiveEngine::awaited_orders`], answered through
+//! [`LiveEngine::on_queried`]), then the holdings ([`LiveEngine::reconcile_holdings`]).
+//!
+//! The runtime that carries the commands out over a venue is `runtime`. The module needs the
+//! crate feature `runtime` (venue clients, tokio, notify), which the agents turn on.
+
+use exchange_core::venue::{AccountUpdate, MarkPrice};
+use exchange_core::{
+    Balance, Bar, ClientOrderId, Fill, MarginMode, OrderRequest, OrderUpdate, Position, Symbol,
+};
+use serde_json::Value;
+
+use crate::journal::JournalRecord;
+use crate::status::StatusSnapshot;
+
+/// What an engine asks the runtime to do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Set the symbol's margin mode on the venue (at start; a failure is logged, not fatal).
+    SetMarginMode {
+        /// The instrument.
+        symbol: Symbol,
+        /// The mode.
+        mode: MarginMode,
+    },
+    /// Set the symbol's leverage on the venue (before its entry). When it fails, the next entry
+    /// order of that symbol in the same batch is not sent and the engine hears of it through
+    /// [`LiveEngine::on_place_failed`].
+    SetLeverage {
+        /// The instrument.
+        symbol: Symbol,
+        /// The leverage.
+        leverage: u32,
+    },
+    /// Send an order; its answer comes back as an order update or a failed placement.
+    Place(OrderRequest),
+    /// Cancel a resting order.
+    Cancel {
+        /// The instrument.
+        symbol: Symbol,
+        /// The order.
+        id: ClientOrderId,
+    },
+    /// Re-read the venue's orders and holdings at the next tick (after an ambiguous state).
+    Reconcile,
+    /// Append a journal record (DESIGN §6).
+    Record {
+        /// `order_sent`, `position_opened`, `position_closed`, `breaker`, `day_rollover`, ...
+        kind: &'static str,
+        /// Event time, ms.
+        ts: i64,
+        /// The record's fields.
+        fields: Value,
+    },
+    /// Tell a person (the log, and Telegram/Discord by level).
+    Alert {
+        /// How urgent.
+        level: AlertLevel,
+        /// What happened.
+        text: String,
+    },
+}
+
+/// How urgent an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertLevel {
+    /// A trade opened or closed: real time to Telegram.
+    Trade,
+    /// Breaker, unprotected position, failures: to every channel.
+    Critical,
+}
+
+impl Command {
+    /// A trade alert.
+    pub fn trade_alert(text: String) -> Self {
+        Self::Alert { level: AlertLevel::Trade, text }
+    }
+
+    /// A critical alert.
+    pub fn critical(text: String) -> Self {
+        Self::Alert { level: AlertLevel::Critical, text }
+    }
+}
+
+/// The venue disagrees with the journal in ways the agent cannot explain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the venue's state differs from the journal's: {}. Check the account; start with --adopt to take the venue's state as it is", .problems.join("; "))]
+pub struct Mismatch {
+    /// One line per difference, naming the symbol.
+    pub problems: Vec<String>,
+}
+
+/// What the venue holds, read for reconciliation phase 2.
+#[derive(Debug, Clone, Default)]
+pub struct Holdings {
+    /// Open positions (futures; empty on spot).
+    pub positions: Vec<Position>,
+    /// Asset balances.
+    pub balances: Vec<Balance>,
+    /// Open orders (regular and conditional) of every symbol.
+    pub open_orders: Vec<OrderUpdate>,
+}
+
+/// What the runtime knows that a status snapshot shows.
+#[derive(Debug, Clone)]
+pub struct StatusContext {
+    /// `live` or `paper`.
+    pub mode: String,
+    /// The venue's name.
+    pub venue: String,
+    /// Wall-clock start, ms.
+    pub started_ms: i64,
+    /// True once trading.
+    pub ready: bool,
+    /// The last error worth a person's attention.
+    pub last_error: Option<String>,
+}
+
+/// A live decision engine the runtime drives. Every method is synchronous and pure: no I/O, no
+/// clock (times come in as arguments, in event time).
+pub trait LiveEngine: Send {
+    /// Strategy and risk keys, replaced on a config reload.
+    type Params: Clone + Send;
+
+    /// `main-agent` or `futures-agent`: logs, alerts, status.
+    fn agent(&self) -> &'static str;
+    /// The symbols traded, in priority order.
+    fn symbols(&self) -> Vec<Symbol>;
+    /// Closed bars of history wanted per symbol at start (at most 1000).
+    fn history_len(&self) -> u16;
+    /// Commands to run once before trading (margin modes).
+    fn setup(&self) -> Vec<Command> {
+        Vec::new()
+    }
+
+    /// Rebuilds the state from the journal.
+    ///
+    /// # Errors
+    /// A record the engine cannot replay, named.
+    fn replay(&mut self, records: &[JournalRecord]) -> Result<(), String>;
+    /// Starts a new process session (client order ids stay unique across restarts); returns the
+    /// record that marks it.
+    fn begin_session(&mut self, session_ms: u64, ts: i64) -> Command;
+    /// Seeds closed bars without deciding on them.
+    fn seed_history(&mut self, symbol: &Symbol, bars: &[Bar]) -> Vec<Command>;
+    /// A bar closed. The engine may wait for the other symbols' bars of the same open time.
+    fn on_bar_closed(&mut self, symbol: &Symbol, bar: Bar) -> Vec<Command>;
+    /// Decides on the bars it was waiting with (some symbols' bars never came).
+    fn flush_closes(&mut self) -> Vec<Command>;
+    /// True while it holds closed bars waiting for the rest of their open time.
+    fn is_gathering(&self) -> bool;
+    /// Open time of the symbol's latest closed bar.
+    fn last_bar_time(&self, symbol: &Symbol) -> Option<i64>;
+    /// Event time of the latest input, ms.
+    fn last_event_ms(&self) -> i64;
+
+    /// An order changed state.
+    fn on_order_update(&mut self, update: &OrderUpdate) -> Vec<Command>;
+    /// An order traded.
+    fn on_fill(&mut self, fill: &Fill) -> Vec<Command>;
+    /// An order was refused, or the venue does not know it.
+    fn on_place_failed(&mut self, id: &ClientOrderId, symbol: &Symbol, reason: &str, ts: i64)
+    -> Vec<Command>;
+    /// A mark price (futures); kept for unrealized P&L and funding.
+    fn on_mark(&mut self, _mark: &MarkPrice) {}
+    /// A balance or position change on the user stream (funding on futures).
+    fn on_account(&mut self, _update: &AccountUpdate) -> Vec<Command> {
+        Vec::new()
+    }
+    /// Emergency flatten: cancel, close everything at market, halt entries.
+    fn flatten(&mut self, ts: i64) -> Vec<Command>;
+
+    /// Reconciliation phase 1: the orders whose outcome the engine waits on.
+    fn awaited_orders(&self) -> Vec<(Symbol, ClientOrderId)>;
+    /// Reconciliation phase 1: a queried order's state. Applies it and rebuilds any execution the
+    /// stream never delivered.
+    fn on_queried(&mut self, update: &OrderUpdate, now: i64) -> Vec<Command>;
+    /// Reconciliation phase 2: the venue's holdings against the books.
+    ///
+    /// # Errors
+    /// A difference the engine cannot explain, when `adopt` is false.
+    fn reconcile_holdings(
+        &mut self,
+        holdings: &Holdings,
+        adopt: bool,
+        now: i64,
+    ) -> Result<Vec<Command>, Mismatch>;
+
+    /// Replaces the strategy and risk keys (config reload).
+    fn set_params(&mut self, params: Self::Params);
+    /// The status snapshot now.
+    fn status(&self, context: &StatusContext) -> StatusSnapshot;
+}
