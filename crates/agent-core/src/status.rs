@@ -85,21 +85,29 @@ pub struct BreakerStatus {
     pub tripped_on: Option<String>,
 }
 
-/// Writes `value` as pretty JSON to `path` atomically: a temp file in the same directory,
-/// synced, renamed over `path`, then the directory synced.
+/// Writes `value` as pretty JSON to `path` atomically (see [`write_bytes_atomic`]).
 ///
 /// # Errors
 /// When any step fails; `path` then still holds its previous content.
 pub fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> io::Result<()> {
+    let mut json = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
+    json.push(b'\n');
+    write_bytes_atomic(path, &json)
+}
+
+/// Writes `bytes` to `path` atomically: a temp file in the same directory, synced, renamed over
+/// `path`, then the directory synced.
+///
+/// # Errors
+/// When any step fails; `path` then still holds its previous content.
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp: PathBuf = dir.join(format!(".{name}.tmp.{}", std::process::id()));
-    let json = serde_json::to_vec_pretty(value).map_err(io::Error::other)?;
     let result = (|| {
         let mut file = File::create(&tmp)?;
-        file.write_all(&json)?;
-        file.write_all(b"\n")?;
+        file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
         File::open(dir)?.sync_all()

@@ -57,6 +57,14 @@ pub enum Command {
         /// The record's fields.
         fields: Value,
     },
+    /// Write a file of the agent's state (the main agent's gate model) into `run_dir`,
+    /// atomically; a failure is logged and reported in the status, not fatal.
+    SaveFile {
+        /// File name inside `run_dir` (no directories).
+        name: &'static str,
+        /// The whole content.
+        contents: String,
+    },
     /// Tell a person (the log, and Telegram/Discord by level).
     Alert {
         /// How urgent.

@@ -449,6 +449,13 @@ where
                         tracing::warn!(%symbol, error = %e, "could not set the margin mode");
                     }
                 }
+                Command::SaveFile { name, contents } => {
+                    let path = self.settings.config.run_dir.join(name);
+                    if let Err(e) = agent_core::status::write_bytes_atomic(&path, contents.as_bytes()) {
+                        tracing::error!(path = %path.display(), error = %e, "cannot save");
+                        self.last_error = Some(format!("cannot save {}: {e}", path.display()));
+                    }
+                }
                 Command::Reconcile => self.reconcile_due = true,
                 Command::Cancel { symbol, id } => {
                     if let Err(e) = self.venue.cancel(&symbol, &id).await {
