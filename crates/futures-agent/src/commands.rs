@@ -14,7 +14,10 @@ use exchange_core::venue::{Execution, KlineInterval, KlineQuery, MarketData, ins
 use notify::{Notifier, NotifyConfig};
 use tokio_util::sync::CancellationToken;
 
-use crate::live::runtime::Agent;
+use agent_core::live::runtime::Agent;
+
+use crate::live::FuturesLive;
+use crate::live::engine::{EngineConfig, LiveEngine};
 use crate::live::settings::{CliOverrides, DOTENV_FILES, Settings};
 
 /// Options shared by the live commands.
@@ -133,7 +136,17 @@ fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
                 Notifier::disabled()
             }
         };
-        let outcome = match Agent::prepare(venue, settings, notifier).await {
+        let symbols = settings.config.symbols.clone();
+        let params = settings.config.strategy.clone();
+        let build = |rules, session_ms| {
+            FuturesLive::new(LiveEngine::new(EngineConfig {
+                params,
+                symbols: rules,
+                interval_ms: KlineInterval::H1.millis(),
+                session_ms,
+            }))
+        };
+        let outcome = match Agent::prepare(venue, settings, notifier, &symbols, build).await {
             Ok((agent, _pid)) => agent.run(args.adopt, CancellationToken::new()).await,
             Err(e) => Err(e),
         };

@@ -9,6 +9,9 @@
 //! The runtime that carries the commands out over a venue is `runtime`. The module needs the
 //! crate feature `runtime` (venue clients, tokio, notify), which the agents turn on.
 
+pub mod runtime;
+pub mod venue;
+
 use exchange_core::venue::{AccountUpdate, MarkPrice};
 use exchange_core::{
     Balance, Bar, ClientOrderId, Fill, MarginMode, OrderRequest, OrderUpdate, Position, Symbol,

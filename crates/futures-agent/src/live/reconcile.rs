@@ -1,6 +1,7 @@
 //! Reconciliation with the venue (DESIGN §6, issue 5): after a restart, and after any gap in the
 //! user stream, the journal's view (replayed into the engine) is checked against the venue's in
-//! two phases, the runtime carrying out the first phase's commands before the second runs.
+//! two phases (driven by agent-core's runtime, which queries the venue and carries out the first
+//! phase's commands before the second runs). These functions are the pure halves.
 //!
 //! 1. Orders: every order the engine still waits on (entry, market close, protective order) is
 //!    queried by client id. What it did while nobody listened is fed to the engine; executions
@@ -16,85 +17,78 @@
 
 use std::collections::HashSet;
 
-use exchange_core::venue::{Execution, VenueError};
-use exchange_core::{AgentTag, ClientOrderId, Symbol};
+use agent_core::live::runtime::fill_from_query;
+use agent_core::live::{Command, Holdings};
+use exchange_core::{AgentTag, ClientOrderId, OrderPurpose, OrderUpdate, Qty, Symbol};
 use rust_decimal::Decimal;
 
-use super::engine::{Command, LiveEngine};
-use super::runtime::fill_from_query;
+use super::engine::LiveEngine;
 
 pub use agent_core::live::Mismatch;
 
-/// Phase 1: resolves every order the engine waits on.
-///
-/// # Errors
-/// A venue error on a query.
-pub async fn reconcile_orders<V: Execution>(
-    venue: &V,
-    engine: &mut LiveEngine,
-    now: i64,
-) -> Result<Vec<Command>, VenueError> {
-    let fee = engine.params().fee;
-    let mut waiting: Vec<(Symbol, ClientOrderId, Decimal)> = Vec::new();
+/// Phase 1: every order the engine waits on (entries, market closes, protective orders).
+pub fn awaited_orders(engine: &LiveEngine) -> Vec<(Symbol, ClientOrderId)> {
+    let mut waiting = Vec::new();
     for (symbol, book, _) in engine.books() {
         if let Some(entry) = &book.entry {
-            let held = book.position.as_ref().map_or(Decimal::ZERO, |p| p.qty);
-            waiting.push((symbol.clone(), entry.id.clone(), held));
+            waiting.push((symbol.clone(), entry.id.clone()));
         }
         if let Some(pos) = &book.position {
             for id in pos.protection.ids().into_iter().chain(pos.closing.as_ref().map(|(id, _)| id.clone())) {
-                waiting.push((symbol.clone(), id, Decimal::ZERO));
+                waiting.push((symbol.clone(), id));
             }
         }
     }
-    let mut out = Vec::new();
-    for (symbol, id, held) in waiting {
-        match venue.query(&symbol, &id).await? {
-            Some(update) => {
-                out.extend(engine.on_order_update(&update));
-                let is_entry = id.purpose() == Some(exchange_core::OrderPurpose::Entry);
-                let missing = if is_entry {
-                    update.filled_qty.get() - held
-                } else {
-                    // An exit order: whatever of the position it filled is not in our books yet
-                    // when the position is still open.
-                    let open = engine
-                        .books()
-                        .find(|(s, _, _)| **s == symbol)
-                        .and_then(|(_, b, _)| b.position.clone());
-                    match open {
-                        Some(pos) if update.filled_qty.is_positive() => update.filled_qty.get().min(pos.qty),
-                        _ => Decimal::ZERO,
-                    }
-                };
-                if missing > Decimal::ZERO {
-                    let mut rebuilt = update.clone();
-                    rebuilt.filled_qty = exchange_core::Qty::new(missing);
-                    if let Some(fill) = fill_from_query(&rebuilt, fee) {
-                        out.extend(engine.on_rebuilt_fill(&fill));
-                    }
-                }
-            }
-            None => {
-                out.extend(engine.on_place_failed(&id, &symbol, "unknown to the venue after restart", now))
-            }
+    waiting
+}
+
+/// Phase 1: a queried order's state. The update goes to the engine; executions it reports that
+/// the books do not hold yet are rebuilt (average price, filled quantity, the fee estimated at
+/// the taker rate).
+pub fn on_queried(engine: &mut LiveEngine, update: &OrderUpdate) -> Vec<Command> {
+    let symbol = &update.symbol;
+    let position = engine.books().find(|(s, _, _)| *s == symbol).and_then(|(_, b, _)| b.position.clone());
+    let awaited_entry = engine
+        .books()
+        .find(|(s, _, _)| *s == symbol)
+        .is_some_and(|(_, b, _)| b.entry.as_ref().is_some_and(|e| e.id == update.client_order_id));
+    let mut out = engine.on_order_update(update);
+    let missing = if update.client_order_id.purpose() == Some(OrderPurpose::Entry) {
+        if awaited_entry {
+            update.filled_qty.get() - position.as_ref().map_or(Decimal::ZERO, |p| p.qty)
+        } else {
+            Decimal::ZERO
+        }
+    } else {
+        // An exit order: whatever of the position it filled is not in our books yet when the
+        // position is still open.
+        match position {
+            Some(pos) if update.filled_qty.is_positive() => update.filled_qty.get().min(pos.qty),
+            _ => Decimal::ZERO,
+        }
+    };
+    if missing > Decimal::ZERO {
+        let mut rebuilt = update.clone();
+        rebuilt.filled_qty = Qty::new(missing);
+        if let Some(fill) = fill_from_query(&rebuilt, engine.params().fee, "USDT") {
+            out.extend(engine.on_rebuilt_fill(&fill));
         }
     }
-    Ok(out)
+    out
 }
 
 /// Phase 2: positions and resting orders against the engine's books.
 ///
 /// # Errors
-/// [`Mismatch`] (as the outer error) when the states differ and `adopt` is false; a venue error.
-pub async fn reconcile_positions<V: Execution>(
-    venue: &V,
+/// [`Mismatch`] when the states differ and `adopt` is false.
+pub fn reconcile_holdings(
     engine: &mut LiveEngine,
+    holdings: &Holdings,
     adopt: bool,
     now: i64,
-) -> Result<Result<Vec<Command>, Mismatch>, VenueError> {
-    let venue_positions = venue.positions().await?;
-    let open_orders = venue.open_orders(None).await?;
+) -> Result<Vec<Command>, Mismatch> {
+    let venue_positions = &holdings.positions;
+    let open_orders = &holdings.open_orders;
     let resting: HashSet<ClientOrderId> = open_orders.iter().map(|o| o.client_order_id.clone()).collect();
     let mut problems = Vec::new();
     let mut out = Vec::new();
@@ -150,7 +144,7 @@ pub async fn reconcile_positions<V: Execution>(
         tracing::warn!(symbol = %p.symbol, "position on a symbol this agent does not trade: left alone");
     }
     if !problems.is_empty() {
-        return Ok(Err(Mismatch { problems }));
+        return Err(Mismatch { problems });
     }
     let known: HashSet<ClientOrderId> = engine
         .books()
@@ -161,14 +155,14 @@ pub async fn reconcile_positions<V: Execution>(
             ids
         })
         .collect();
-    for order in &open_orders {
+    for order in open_orders {
         let id = &order.client_order_id;
         if id.agent() == Some(AgentTag::Futures) && !known.contains(id) && !out_has_place(&out, id) {
             tracing::warn!(%id, symbol = %order.symbol, "cancelling an order of ours the journal no longer tracks");
             out.push(Command::Cancel { symbol: order.symbol.clone(), id: id.clone() });
         }
     }
-    Ok(Ok(out))
+    Ok(out)
 }
 
 fn out_has_place(out: &[Command], id: &ClientOrderId) -> bool {

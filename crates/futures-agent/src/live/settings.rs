@@ -14,10 +14,12 @@ use std::path::{Path, PathBuf};
 
 use agent_core::config::ConfigError;
 use agent_core::dotenv::Layers;
+use agent_core::live::runtime::AgentSettings;
+use agent_core::live::venue::{VenueRequest, VenueSettings, truthy};
 use exchange_core::Symbol;
-use exchange_core::signing::{ApiCredentials, Secret};
+use exchange_core::signing::ApiCredentials;
 use exchange_core::venue::{Endpoints, Environment, Product};
-use serde::Deserialize;
+use risk_core::params::FuturesRiskParams;
 
 use crate::config::FuturesConfig;
 
@@ -50,32 +52,6 @@ pub struct CliOverrides {
     pub venue: Option<String>,
     /// `--paper`.
     pub paper: bool,
-}
-
-#[derive(Debug, Deserialize)]
-struct SimFile {
-    #[serde(default = "sim_default_port")]
-    port: u16,
-    #[serde(default)]
-    accounts: Vec<SimAccount>,
-}
-
-fn sim_default_port() -> u16 {
-    8765
-}
-
-#[derive(Debug, Deserialize)]
-struct SimAccount {
-    api_key: String,
-    api_secret: String,
-}
-
-fn truthy(value: &str) -> Option<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
 }
 
 /// Applies the environment's seed variables to `config`; every bad value is a problem.
@@ -145,60 +121,20 @@ impl Settings {
         if let Err(e) = config.validate("settings") {
             problems.extend(e.problems);
         }
-        let mut warnings = Vec::new();
-        let environment = config.venue.parse::<Environment>().unwrap_or(Environment::Sim);
-        let live_money = environment == Environment::Binance && !config.paper;
-        for loose in layers.loose_files() {
-            let text = format!(
-                "{} is readable by group or others (chmod 600 it): it may hold secrets",
-                loose.display()
-            );
-            if live_money { problems.push(text) } else { warnings.push(text) }
-        }
-        if live_money && layers.get("DUAL_AGENT_LIVE").map(|(v, _)| v) != Some("yes") {
-            problems.push(
-                "venue = \"binance\" with paper = false trades real money: set DUAL_AGENT_LIVE=yes in the environment to confirm (or use paper = true, or venue = \"binance-demo\")".to_owned(),
-            );
-        }
-        let (endpoints, credentials) = match environment {
-            Environment::Sim => match read_sim(&config.sim_config) {
-                Ok((port, creds)) => {
-                    (Endpoints::for_environment(Environment::Sim, Product::UsdM, port), creds)
-                }
-                Err(problem) => {
-                    problems.push(problem);
-                    (Endpoints::for_environment(Environment::Sim, Product::UsdM, sim_default_port()), None)
-                }
+        let venue = VenueSettings::resolve(
+            &VenueRequest {
+                venue: &config.venue,
+                paper: config.paper,
+                product: Product::UsdM,
+                sim_config: &config.sim_config,
+                rest_url: config.rest_url.as_deref(),
+                ws_url: config.ws_url.as_deref(),
+                dotenv_names: ".env or futures_agent_config.env",
             },
-            other => {
-                let key = layers.get("BINANCE_API_KEY").map(|(v, _)| v.to_owned());
-                let secret = layers.get("BINANCE_API_SECRET").map(|(v, _)| v.to_owned());
-                let creds = match (key, secret) {
-                    (Some(k), Some(s)) => Some(ApiCredentials::new(k, Secret::new(s))),
-                    (k, s) if !config.paper => {
-                        let missing: Vec<&str> =
-                            [("BINANCE_API_KEY", k.is_none()), ("BINANCE_API_SECRET", s.is_none())]
-                                .into_iter()
-                                .filter_map(|(name, gone)| gone.then_some(name))
-                                .collect();
-                        problems.push(format!(
-                            "venue {other} needs {} in the environment, .env or futures_agent_config.env",
-                            missing.join(" and ")
-                        ));
-                        None
-                    }
-                    _ => None,
-                };
-                (Endpoints::for_environment(other, Product::UsdM, 0), creds)
-            }
-        };
-        let mut endpoints = endpoints;
-        if let Some(rest) = &config.rest_url {
-            endpoints.rest = rest.trim_end_matches('/').to_owned();
-        }
-        if let Some(ws) = &config.ws_url {
-            endpoints.ws_streams = ws.trim_end_matches('/').to_owned();
-        }
+            layers,
+            &mut problems,
+        );
+        let VenueSettings { environment, endpoints, credentials, warnings } = venue;
         if problems.is_empty() {
             Ok(Self {
                 config,
@@ -253,22 +189,44 @@ impl Settings {
     }
 }
 
-/// The simulator's port and demo credentials from its config file.
-fn read_sim(path: &Path) -> Result<(u16, Option<ApiCredentials>), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "sim_config: cannot read {} ({e}); venue \"sim\" needs it for the port and demo key",
-            path.display()
-        )
-    })?;
-    let file: SimFile =
-        toml::from_str(&text).map_err(|e| format!("sim_config {}: {}", path.display(), e.message()))?;
-    let creds =
-        file.accounts.into_iter().next().map(|a| ApiCredentials::new(a.api_key, Secret::new(a.api_secret)));
-    if creds.is_none() {
-        return Err(format!("sim_config {}: no [[accounts]] entry to trade with", path.display()));
+impl AgentSettings for Settings {
+    type Params = FuturesRiskParams;
+
+    fn pid_path(&self) -> PathBuf {
+        Settings::pid_path(self)
     }
-    Ok((file.port, creds))
+
+    fn journal_path(&self) -> PathBuf {
+        Settings::journal_path(self)
+    }
+
+    fn status_path(&self) -> PathBuf {
+        Settings::status_path(self)
+    }
+
+    fn run_dir(&self) -> &Path {
+        &self.config.run_dir
+    }
+
+    fn venue_name(&self) -> String {
+        self.environment.to_string()
+    }
+
+    fn mode(&self) -> &'static str {
+        Settings::mode(self)
+    }
+
+    fn flatten_on_stop(&self) -> bool {
+        self.config.flatten_on_stop
+    }
+
+    fn params(&self) -> FuturesRiskParams {
+        self.config.strategy.clone()
+    }
+
+    fn reload(&self) -> Result<Self, String> {
+        Self::resolve_again(self).map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use agent_core::live::StatusContext;
 use agent_core::status::{BreakerStatus, PositionStatus, StatusSnapshot};
 use agent_core::time::{DAY_MS, format_utc_date, utc_day};
 use exchange_core::venue::MarkPrice;
@@ -13,16 +14,12 @@ use risk_core::liquidation::isolated_liquidation_price_at_leverage;
 use rust_decimal::Decimal;
 
 use super::engine::LiveEngine;
-use super::settings::Settings;
 
 /// The snapshot of the agent now.
 pub fn snapshot(
     engine: &LiveEngine,
-    settings: &Settings,
     marks: &HashMap<Symbol, MarkPrice>,
-    started_ms: i64,
-    ready: bool,
-    last_error: Option<String>,
+    context: &StatusContext,
 ) -> StatusSnapshot {
     let equity = engine.equity();
     let day_start_equity = engine.breaker().day_open_equity();
@@ -60,10 +57,10 @@ pub fn snapshot(
     StatusSnapshot {
         agent: "futures-agent".to_owned(),
         pid: std::process::id(),
-        ready,
-        mode: settings.mode().to_owned(),
-        venue: settings.environment.to_string(),
-        started_ms,
+        ready: context.ready,
+        mode: context.mode.clone(),
+        venue: context.venue.clone(),
+        started_ms: context.started_ms,
         last_activity_ms: now,
         equity,
         day_start_equity,
@@ -75,6 +72,6 @@ pub fn snapshot(
             tripped: tripped || engine.is_halted(),
             tripped_on: tripped_day.filter(|_| tripped).map(|d| format_utc_date(d * DAY_MS)),
         },
-        last_error,
+        last_error: context.last_error.clone(),
     }
 }

@@ -1,10 +1,10 @@
-//! The live runtime: the I/O around the engine. It owns the engine, the journal and the venue
-//! connections in one task, turns stream events, timers and Unix signals into engine calls, and
-//! carries out the engine's commands in order (leverage, orders, cancels, journal records,
-//! alerts).
+//! The live runtime both agents run: the I/O around a [`LiveEngine`]. It owns the engine, the
+//! journal and the venue connections in one task, turns stream events, timers and Unix signals
+//! into engine calls, and carries out the engine's commands in order (margin mode, leverage,
+//! orders, cancels, journal records, saved files, alerts).
 //!
 //! Start-up: take the PID file, replay the journal, load the venue's rules, backfill bars,
-//! reconcile with the venue (orders in flight, fills missed while down, positions, protective
+//! reconcile with the venue (orders in flight, fills missed while down, holdings, protective
 //! orders), then stream. A user-stream gap triggers the same reconciliation. An order whose
 //! outcome stayed unknown is queried again on every tick until the venue answers; it is never
 //! sent again. SIGTERM/SIGINT stop after the current step (positions stay open under their
@@ -12,40 +12,70 @@
 //! now; SIGUSR2 flattens everything and halts entries.
 
 use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use agent_core::journal::{Durability, Journal};
-use agent_core::logfile::wall_clock_ms;
-use agent_core::pidfile::PidFile;
 use exchange_core::venue::{
-    Execution, KlineInterval, KlineQuery, MarkPrice, MarketData, MarketEvent, MarketFeed, UserDataFeed,
-    VenueError, VenueEvent,
+    Execution, KlineInterval, KlineQuery, MarketData, MarketEvent, MarketFeed, UserDataFeed, VenueError,
+    VenueEvent,
 };
-use exchange_core::{ClientOrderId, Fill, OrderRequest, OrderUpdate, Price, Qty, Symbol};
+use exchange_core::{
+    ClientOrderId, Fill, InstrumentRules, OrderPurpose, OrderRequest, OrderUpdate, Price, Qty, Symbol,
+};
 use notify::{Kind, Notification, Notifier};
 use rust_decimal::Decimal;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
-use super::engine::{AlertLevel, Command, LiveEngine};
-use super::reconcile::{Mismatch, reconcile_orders, reconcile_positions};
-use super::settings::Settings;
-use super::status::snapshot;
+use super::{AlertLevel, Command, Holdings, LiveEngine, Mismatch, StatusContext};
+use crate::journal::{Durability, Journal, JournalError};
+use crate::logfile::wall_clock_ms;
+use crate::pidfile::{PidFile, PidFileError};
 
 /// How often the status snapshot is rewritten (DESIGN §6: at least every 10 s).
 const STATUS_EVERY: Duration = Duration::from_secs(5);
 /// How long to wait for the other symbols' bars of the same open time before deciding.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
+/// Bars fetched over REST after a market-stream gap.
+const CATCH_UP_BARS: u16 = 50;
+
+/// What the runtime needs from an agent's resolved settings.
+pub trait AgentSettings: Sized + Send {
+    /// The engine's strategy and risk keys.
+    type Params: Clone + Send;
+
+    /// The PID file.
+    fn pid_path(&self) -> PathBuf;
+    /// The journal.
+    fn journal_path(&self) -> PathBuf;
+    /// The status snapshot.
+    fn status_path(&self) -> PathBuf;
+    /// Where saved state files go.
+    fn run_dir(&self) -> &Path;
+    /// The venue's name (`sim`, `binance-demo`, ...).
+    fn venue_name(&self) -> String;
+    /// `live` or `paper`.
+    fn mode(&self) -> &'static str;
+    /// Close every position on a graceful stop.
+    fn flatten_on_stop(&self) -> bool;
+    /// The strategy and risk keys.
+    fn params(&self) -> Self::Params;
+    /// Resolves the settings again from the same sources (SIGHUP).
+    ///
+    /// # Errors
+    /// Every problem of the new config, as one message.
+    fn reload(&self) -> Result<Self, String>;
+}
 
 /// Why the agent stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// Another instance holds the PID file, or it cannot be written.
     #[error(transparent)]
-    Pid(#[from] agent_core::pidfile::PidFileError),
+    Pid(#[from] PidFileError),
     /// The journal cannot be read or written.
     #[error(transparent)]
-    Journal(#[from] agent_core::journal::JournalError),
+    Journal(#[from] JournalError),
     /// The journal holds a record the engine cannot replay.
     #[error("{0}")]
     Replay(String),
@@ -55,7 +85,7 @@ pub enum RunError {
     /// The venue's state differs from the journal's and `--adopt` was not given.
     #[error("{0}")]
     Mismatch(#[from] Mismatch),
-    /// The status file or log could not be written.
+    /// A signal handler could not be installed.
     #[error("{context}: {source}")]
     Io {
         /// What was being done.
@@ -69,9 +99,7 @@ impl RunError {
     /// Exit code: 2 for a state a person must look at (mismatch, corrupt journal), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Mismatch(_)
-            | Self::Replay(_)
-            | Self::Journal(agent_core::journal::JournalError::Corrupt { .. }) => 2,
+            Self::Mismatch(_) | Self::Replay(_) | Self::Journal(JournalError::Corrupt { .. }) => 2,
             _ => 1,
         }
     }
@@ -79,13 +107,12 @@ impl RunError {
 
 /// A running agent.
 #[derive(Debug)]
-pub struct Agent<V> {
+pub struct Agent<V, E, S> {
     venue: V,
-    settings: Settings,
-    engine: LiveEngine,
+    settings: S,
+    engine: E,
     journal: Journal,
     notifier: Notifier,
-    marks: HashMap<Symbol, MarkPrice>,
     unknown: Vec<(Symbol, ClientOrderId)>,
     started_ms: i64,
     last_error: Option<String>,
@@ -99,41 +126,40 @@ pub struct Agent<V> {
     ready: bool,
 }
 
-impl<V> Agent<V>
+impl<V, E, S> Agent<V, E, S>
 where
     V: MarketData + Execution + UserDataFeed + MarketFeed,
+    E: LiveEngine<Params = S::Params>,
+    S: AgentSettings,
 {
-    /// Builds the agent: PID file, journal replay, venue rules. Nothing is sent yet.
+    /// Builds the agent: PID file, the venue's rules of `symbols`, the engine (`build` gets the
+    /// rules and the session start), journal replay. Nothing is sent yet.
     ///
     /// # Errors
     /// Another instance running, a corrupt journal, or a venue that cannot be reached.
     pub async fn prepare(
         venue: V,
-        settings: Settings,
+        settings: S,
         notifier: Notifier,
+        symbols: &[Symbol],
+        build: impl FnOnce(Vec<(Symbol, InstrumentRules)>, u64) -> E,
     ) -> Result<(Self, PidFile), RunError> {
         let pid = PidFile::acquire(&settings.pid_path())?;
         let opened = Journal::open(&settings.journal_path())?;
         if let Some(warning) = &opened.warning {
             tracing::warn!("{warning}");
         }
-        let mut symbols = Vec::new();
-        for symbol in &settings.config.symbols {
-            symbols.push((symbol.clone(), venue.instrument_rules(symbol).await?));
+        let mut rules = Vec::new();
+        for symbol in symbols {
+            rules.push((symbol.clone(), venue.instrument_rules(symbol).await?));
         }
         let started_ms = wall_clock_ms();
-        let mut engine = LiveEngine::new(super::EngineConfig {
-            params: settings.config.strategy.clone(),
-            symbols,
-            interval_ms: KlineInterval::H1.millis(),
-            session_ms: u64::try_from(started_ms).unwrap_or(0),
-        });
+        let session_ms = u64::try_from(started_ms).unwrap_or(0);
+        let mut engine = build(rules, session_ms);
         engine.replay(&opened.records).map_err(RunError::Replay)?;
-        tracing::info!(records = opened.records.len(), trades = engine.trades().len(), "journal replayed");
+        tracing::info!(records = opened.records.len(), "journal replayed");
         let mut journal = opened.journal;
-        if let Command::Record { kind, ts, fields } =
-            engine.begin_session(u64::try_from(started_ms).unwrap_or(0), started_ms)
-        {
+        if let Command::Record { kind, ts, fields } = engine.begin_session(session_ms, started_ms) {
             journal.append(kind, ts, &fields, Durability::Sync)?;
         }
         let agent = Self {
@@ -142,7 +168,6 @@ where
             engine,
             journal,
             notifier,
-            marks: HashMap::new(),
             unknown: Vec::new(),
             started_ms,
             last_error: None,
@@ -167,29 +192,27 @@ where
         let mut hup = signal(SignalKind::hangup()).map_err(|e| io("SIGHUP handler", e))?;
         let mut usr1 = signal(SignalKind::user_defined1()).map_err(|e| io("SIGUSR1 handler", e))?;
         let mut usr2 = signal(SignalKind::user_defined2()).map_err(|e| io("SIGUSR2 handler", e))?;
-        for symbol in self.settings.config.symbols.clone() {
-            if let Err(e) = self.venue.set_margin_mode(&symbol, exchange_core::MarginMode::Isolated).await {
-                tracing::warn!(%symbol, error = %e, "could not set isolated margin");
-            }
-        }
+        let setup = self.engine.setup();
+        self.execute(setup).await?;
         self.backfill().await?;
         self.reconcile(adopt).await?;
 
         let mut streams: Vec<String> = Vec::new();
-        for symbol in &self.settings.config.symbols {
-            streams.push(self.venue.kline_stream(symbol, KlineInterval::H1));
-            streams.extend(self.venue.mark_price_stream(symbol));
+        for symbol in self.engine.symbols() {
+            streams.push(self.venue.kline_stream(&symbol, KlineInterval::H1));
+            streams.extend(self.venue.mark_price_stream(&symbol));
         }
         let mut market = self.venue.start_market_stream(streams).await?;
         let mut user = self.venue.start_user_stream().await?;
         self.ready = true;
         self.write_status();
+        let agent = self.engine.agent();
         self.notifier.send(Notification::new(
             Kind::Trade,
-            "futures-agent started",
-            format!("venue {}, {} mode", self.settings.environment, self.settings.mode()),
+            format!("{agent} started"),
+            format!("venue {}, {} mode", self.settings.venue_name(), self.settings.mode()),
         ));
-        tracing::info!(venue = %self.settings.environment, mode = self.settings.mode(), "trading");
+        tracing::info!(venue = %self.settings.venue_name(), mode = self.settings.mode(), "trading");
 
         let mut tick = tokio::time::interval(STATUS_EVERY);
         loop {
@@ -201,8 +224,9 @@ where
                 _ = usr1.recv() => self.write_status(),
                 _ = usr2.recv() => {
                     tracing::warn!("SIGUSR2: emergency flatten");
-                    let commands = self.engine.flatten(self.engine.last_event_ms().max(wall_clock_ms()));
+                    let commands = self.engine.flatten(self.now());
                     self.execute(commands).await?;
+                    self.write_status();
                 }
                 event = market.events.recv() => match event {
                     Some(event) => self.on_market(event).await?,
@@ -216,8 +240,8 @@ where
             }
         }
         tracing::info!("stopping");
-        if self.settings.config.flatten_on_stop {
-            let commands = self.engine.flatten(self.engine.last_event_ms().max(wall_clock_ms()));
+        if self.settings.flatten_on_stop() {
+            let commands = self.engine.flatten(self.now());
             self.execute(commands).await?;
         }
         market.control.shutdown().await;
@@ -225,24 +249,49 @@ where
         self.journal.sync()?;
         self.ready = false;
         self.write_status();
-        self.notifier.send(Notification::new(Kind::Trade, "futures-agent stopped", "graceful stop"));
+        self.notifier.send(Notification::new(Kind::Trade, format!("{agent} stopped"), "graceful stop"));
         Ok(())
+    }
+
+    /// Event time for an input that has none (a signal): the latest event's, or the wall clock
+    /// when later.
+    fn now(&self) -> i64 {
+        self.engine.last_event_ms().max(wall_clock_ms())
     }
 
     /// Both reconciliation phases, each phase's commands carried out before the next.
     async fn reconcile(&mut self, adopt: bool) -> Result<(), RunError> {
         let now = wall_clock_ms();
-        let commands = reconcile_orders(&self.venue, &mut self.engine, now).await?;
+        // Phase 1: every order the engine waits on, by client id.
+        let mut commands = Vec::new();
+        for (symbol, id) in self.engine.awaited_orders() {
+            match self.venue.query(&symbol, &id).await? {
+                Some(update) => commands.extend(self.engine.on_queried(&update, now)),
+                None => commands.extend(self.engine.on_place_failed(
+                    &id,
+                    &symbol,
+                    "unknown to the venue after a restart or stream gap",
+                    now,
+                )),
+            }
+        }
         self.execute(commands).await?;
-        let commands = reconcile_positions(&self.venue, &mut self.engine, adopt, now).await??;
+        // Phase 2: holdings and resting orders.
+        let holdings = Holdings {
+            positions: self.venue.positions().await?,
+            balances: self.venue.balances().await?,
+            open_orders: self.venue.open_orders(None).await?,
+        };
+        let commands = self.engine.reconcile_holdings(&holdings, adopt, now)?;
         self.execute(commands).await
     }
 
     /// Seeds each symbol's recent closed bars (no decisions are taken on them).
     async fn backfill(&mut self) -> Result<(), RunError> {
-        let limit = u16::try_from(self.settings.config.strategy.window + 50).unwrap_or(1000).min(1000);
-        for symbol in self.settings.config.symbols.clone() {
-            let mut bars = self.venue.klines(&symbol, KlineQuery::latest(KlineInterval::H1, limit)).await?;
+        let limit = self.engine.history_len().clamp(1, 1000);
+        for symbol in self.engine.symbols() {
+            let mut bars =
+                self.venue.klines(&symbol, KlineQuery::latest(KlineInterval::H1, limit + 1)).await?;
             // The newest bar is still open.
             bars.pop();
             let commands = self.engine.seed_history(&symbol, &bars);
@@ -255,9 +304,10 @@ where
     /// is processed as a close (its decision is late but not skipped); any older ones only join
     /// the history, since deciding on them now would act on stale prices.
     async fn catch_up(&mut self) -> Result<(), RunError> {
-        for symbol in self.settings.config.symbols.clone() {
+        for symbol in self.engine.symbols() {
             let last = self.engine.last_bar_time(&symbol).unwrap_or(i64::MIN);
-            let mut bars = self.venue.klines(&symbol, KlineQuery::latest(KlineInterval::H1, 50)).await?;
+            let mut bars =
+                self.venue.klines(&symbol, KlineQuery::latest(KlineInterval::H1, CATCH_UP_BARS)).await?;
             bars.pop(); // still open
             let missed: Vec<_> = bars.into_iter().filter(|b| b.open_time_ms > last).collect();
             let Some((newest, older)) = missed.split_last() else { continue };
@@ -266,11 +316,17 @@ where
             let commands = self.engine.on_bar_closed(&symbol, *newest);
             self.execute(commands).await?;
         }
-        if self.engine.is_gathering() && self.gathering_since.is_none() {
-            self.gathering_since = Some(tokio::time::Instant::now());
-        }
+        self.track_gathering();
         self.write_status();
         Ok(())
+    }
+
+    fn track_gathering(&mut self) {
+        self.gathering_since = match (self.engine.is_gathering(), self.gathering_since) {
+            (true, None) => Some(tokio::time::Instant::now()),
+            (true, since) => since,
+            (false, _) => None,
+        };
     }
 
     async fn on_market(&mut self, event: MarketEvent) -> Result<(), RunError> {
@@ -278,18 +334,12 @@ where
             MarketEvent::Kline(k) if k.closed => {
                 self.bar_seen_at = Some(std::time::Instant::now());
                 let commands = self.engine.on_bar_closed(&k.symbol, k.bar);
-                self.gathering_since = match (self.engine.is_gathering(), self.gathering_since) {
-                    (true, None) => Some(tokio::time::Instant::now()),
-                    (true, since) => since,
-                    (false, _) => None,
-                };
+                self.track_gathering();
                 self.execute(commands).await?;
                 self.write_status();
             }
             MarketEvent::Kline(_) => {}
-            MarketEvent::MarkPrice(mark) => {
-                self.marks.insert(mark.symbol.clone(), mark);
-            }
+            MarketEvent::MarkPrice(mark) => self.engine.on_mark(&mark),
             MarketEvent::StreamGap { reason } => tracing::warn!(?reason, "market stream gap"),
             MarketEvent::Reconnected => {
                 tracing::info!("market stream back: catching up on the bars that closed meanwhile");
@@ -303,10 +353,7 @@ where
         let commands = match event {
             VenueEvent::Order(update) => self.engine.on_order_update(&update),
             VenueEvent::Fill(fill) => self.engine.on_fill(&fill),
-            VenueEvent::Account(update) if update.reason == "FUNDING_FEE" => {
-                self.funding(update.time_exchange)
-            }
-            VenueEvent::Account(_) => Vec::new(),
+            VenueEvent::Account(update) => self.engine.on_account(&update),
             VenueEvent::StreamGap { reason } => {
                 tracing::warn!(?reason, "user stream gap: the stream is not trusted until reconciled");
                 Vec::new()
@@ -320,28 +367,9 @@ where
         self.execute(commands).await
     }
 
-    /// Funding settled: each open position pays or receives `qty * mark * rate` at the latest mark
-    /// and rate of its symbol (Binance's formula; longs pay a positive rate).
-    fn funding(&mut self, ts: i64) -> Vec<Command> {
-        let mut out = Vec::new();
-        let positions: Vec<(Symbol, Decimal)> = self
-            .engine
-            .books()
-            .filter_map(|(symbol, book, _)| {
-                let pos = book.position.as_ref()?;
-                let mark = self.marks.get(symbol)?;
-                Some((symbol.clone(), -pos.side.sign() * pos.qty * mark.mark_price.get() * mark.funding_rate))
-            })
-            .collect();
-        for (symbol, amount) in positions {
-            out.extend(self.engine.on_funding(&symbol, amount, ts));
-        }
-        out
-    }
-
     async fn on_tick(&mut self) -> Result<(), RunError> {
         if std::mem::take(&mut self.reconcile_due) {
-            tracing::info!("reconciling with the venue after a refused reduce-only order");
+            tracing::info!("reconciling with the venue after an ambiguous order state");
             self.reconcile(false).await?;
         }
         if self.gathering_since.is_some_and(|t| t.elapsed() >= CLOSE_DEADLINE) {
@@ -353,7 +381,7 @@ where
         for (symbol, id) in unknown {
             match self.venue.query(&symbol, &id).await {
                 Ok(Some(update)) => {
-                    let commands = self.engine.on_order_update(&update);
+                    let commands = self.engine.on_queried(&update, wall_clock_ms());
                     self.execute(commands).await?;
                 }
                 Ok(None) => {
@@ -404,7 +432,19 @@ where
                             Kind::Critical
                         }
                     };
-                    self.notifier.send(Notification::new(kind, "futures-agent", text));
+                    self.notifier.send(Notification::new(kind, self.engine.agent(), text));
+                }
+                Command::SaveFile { name, contents } => {
+                    let path = self.settings.run_dir().join(name);
+                    if let Err(e) = crate::status::write_bytes_atomic(&path, contents.as_bytes()) {
+                        tracing::error!(path = %path.display(), error = %e, "cannot save");
+                        self.last_error = Some(format!("cannot save {}: {e}", path.display()));
+                    }
+                }
+                Command::SetMarginMode { symbol, mode } => {
+                    if let Err(e) = self.venue.set_margin_mode(&symbol, mode).await {
+                        tracing::warn!(%symbol, error = %e, "could not set the margin mode");
+                    }
                 }
                 Command::SetLeverage { symbol, leverage } => {
                     if self.leverage_set.get(&symbol) == Some(&leverage) {
@@ -423,9 +463,8 @@ where
                     }
                 }
                 Command::Place(order) => {
-                    if skip_entry_of.as_ref() == Some(&order.symbol)
-                        && order.client_order_id.purpose() == Some(exchange_core::OrderPurpose::Entry)
-                    {
+                    let is_entry = order.client_order_id.purpose() == Some(OrderPurpose::Entry);
+                    if is_entry && skip_entry_of.as_ref() == Some(&order.symbol) {
                         skip_entry_of = None;
                         queue.extend(self.engine.on_place_failed(
                             &order.client_order_id,
@@ -435,26 +474,12 @@ where
                         ));
                         continue;
                     }
-                    if order.client_order_id.purpose() == Some(exchange_core::OrderPurpose::Entry)
-                        && let Some(seen) = self.bar_seen_at.take()
-                    {
+                    if is_entry && let Some(seen) = self.bar_seen_at.take() {
                         // Close frame in, entry order out: what scripts/bench/decision_latency.sh reads.
                         let micros = seen.elapsed().as_micros();
                         tracing::info!(decision_latency_us = micros, symbol = %order.symbol, "entry decided");
                     }
                     queue.extend(self.place(order).await);
-                }
-                Command::SetMarginMode { symbol, mode } => {
-                    if let Err(e) = self.venue.set_margin_mode(&symbol, mode).await {
-                        tracing::warn!(%symbol, error = %e, "could not set the margin mode");
-                    }
-                }
-                Command::SaveFile { name, contents } => {
-                    let path = self.settings.config.run_dir.join(name);
-                    if let Err(e) = agent_core::status::write_bytes_atomic(&path, contents.as_bytes()) {
-                        tracing::error!(path = %path.display(), error = %e, "cannot save");
-                        self.last_error = Some(format!("cannot save {}: {e}", path.display()));
-                    }
                 }
                 Command::Reconcile => self.reconcile_due = true,
                 Command::Cancel { symbol, id } => {
@@ -499,9 +524,9 @@ where
     }
 
     fn reload(&mut self) {
-        match super::settings::Settings::resolve_again(&self.settings) {
+        match self.settings.reload() {
             Ok(settings) => {
-                self.engine.set_params(settings.config.strategy.clone());
+                self.engine.set_params(settings.params());
                 tracing::info!("SIGHUP: config reloaded");
                 self.settings = settings;
             }
@@ -513,14 +538,13 @@ where
     }
 
     fn write_status(&mut self) {
-        let status = snapshot(
-            &self.engine,
-            &self.settings,
-            &self.marks,
-            self.started_ms,
-            self.ready,
-            self.last_error.clone(),
-        );
+        let status = self.engine.status(&StatusContext {
+            mode: self.settings.mode().to_owned(),
+            venue: self.settings.venue_name(),
+            started_ms: self.started_ms,
+            ready: self.ready,
+            last_error: self.last_error.clone(),
+        });
         if let Err(e) = status.write(&self.settings.status_path()) {
             tracing::error!(error = %e, "cannot write the status snapshot");
         }
@@ -532,8 +556,9 @@ fn io(context: &str, source: std::io::Error) -> RunError {
 }
 
 /// A fill rebuilt from an order query (used when fills were missed while the agent was down):
-/// the venue's average price and filled quantity, the fee estimated at `fee_rate`.
-pub fn fill_from_query(update: &OrderUpdate, fee_rate: Decimal) -> Option<Fill> {
+/// the venue's average price and filled quantity, the fee estimated at `fee_rate` in
+/// `fee_asset`.
+pub fn fill_from_query(update: &OrderUpdate, fee_rate: Decimal, fee_asset: &str) -> Option<Fill> {
     let price = update.avg_price?;
     let qty = update.filled_qty;
     qty.is_positive().then(|| Fill {
@@ -547,7 +572,7 @@ pub fn fill_from_query(update: &OrderUpdate, fee_rate: Decimal) -> Option<Fill> 
         qty: Qty::new(qty.get()),
         price: Price::new(price.get()),
         fee: qty.get() * price.get() * fee_rate,
-        fee_asset: "USDT".to_owned(),
+        fee_asset: fee_asset.to_owned(),
         time_exchange: update.time_exchange,
     })
 }
