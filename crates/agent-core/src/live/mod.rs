@@ -9,6 +9,7 @@
 //! The runtime that carries the commands out over a venue is `runtime`. The module needs the
 //! crate feature `runtime` (venue clients, tokio, notify), which the agents turn on.
 
+pub mod cli;
 pub mod runtime;
 pub mod venue;
 
