@@ -21,11 +21,12 @@ use serde::{Deserialize, Serialize};
 /// The venues main-agent knows (DESIGN §4).
 pub const VENUES: [&str; 4] = ["sim", "binance-demo", "binance-testnet", "binance"];
 
-/// The default universe: 24 liquid USDT pairs, all in ../shared/data/spot-1h.
+/// The default universe: 24 liquid USDT pairs, all in ../shared/data/spot-1h and all listed by
+/// exchange-sim.
 pub const DEFAULT_SYMBOLS: [&str; 24] = [
     "BTCUSDT", "ETHUSDT", "SOLUSDT", "BNBUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "AVAXUSDT", "LINKUSDT",
     "DOTUSDT", "LTCUSDT", "BCHUSDT", "TRXUSDT", "NEARUSDT", "UNIUSDT", "AAVEUSDT", "ARBUSDT", "OPUSDT",
-    "SUIUSDT", "INJUSDT", "TAOUSDT", "ENAUSDT", "XTZUSDT", "ZECUSDT",
+    "SUIUSDT", "INJUSDT", "ATOMUSDT", "ETCUSDT", "XTZUSDT", "ZECUSDT",
 ];
 
 /// The whole file.
@@ -38,6 +39,14 @@ pub struct MainConfig {
     pub paper: bool,
     /// Directory of the human log and the trade journal.
     pub log_dir: PathBuf,
+    /// exchange-sim's config, read for its port and demo account when `venue = "sim"`.
+    pub sim_config: PathBuf,
+    /// REST base URL instead of the venue's published one.
+    pub rest_url: Option<String>,
+    /// WebSocket market-stream base URL instead of the venue's published one.
+    pub ws_url: Option<String>,
+    /// Sell every holding on a graceful stop (otherwise they stay, under their resting stops).
+    pub flatten_on_stop: bool,
     /// Directory of the PID file, the status snapshot and the saved model.
     pub run_dir: PathBuf,
     /// The pairs traded live (a backtest without `--symbols` takes every file of its data
@@ -87,6 +96,10 @@ impl Default for MainConfig {
             venue: "sim".to_owned(),
             paper: false,
             log_dir: PathBuf::from("logs"),
+            sim_config: PathBuf::from("config/exchange_sim.toml"),
+            rest_url: None,
+            ws_url: None,
+            flatten_on_stop: false,
             run_dir: PathBuf::from("run"),
             symbols: DEFAULT_SYMBOLS.iter().filter_map(|s| Symbol::new(s).ok()).collect(),
             capital: params.capital,

@@ -1,6 +1,7 @@
 //! main-agent: the low-risk agent trading Binance spot USDT pairs, long or flat (DESIGN §11):
-//! its config (`config`), the environment and `--set` layers over it (`settings`), the
-//! backtest command (`backtest`), its report (`report`) and the feature ablation (`ablation`).
+//! its config (`config`), the environment and `--set` layers over it (`settings`), the live
+//! commands (`commands`: run, check, bars), the backtest command (`backtest`), its report
+//! (`report`) and the feature ablation (`ablation`).
 //! The decision core itself (regimes, entry rules, the ML gate, sizing and the portfolio caps)
 //! is agent-core's `spot`, `regime` and `ml` with risk-core's `var`, `portfolio` and
 //! `spot_sizing`, so the live agent will run exactly what the backtests run. [`Cli`] parses
@@ -8,6 +9,7 @@
 
 pub mod ablation;
 pub mod backtest;
+pub mod commands;
 pub mod config;
 pub mod report;
 pub mod settings;
@@ -20,14 +22,18 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "main-agent", version, about)]
 pub struct Cli {
-    /// What to do.
+    /// What to do (default: run).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check the config, secrets, connectivity, clock offset, permissions and symbols.
+    Check(agent_core::live::cli::LiveArgs),
+    /// Print the last bars from the configured venue: `bars BTCUSDT 1h 5`.
+    Bars(agent_core::live::cli::BarsArgs),
     /// Run the strategy over kline files and write a JSON report.
     Backtest(backtest::BacktestArgs),
 }
@@ -35,7 +41,13 @@ pub enum Command {
 /// Runs a parsed command line; returns the process exit code (0 ok, 1 failure, 2 bad input).
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Backtest(args) => run_backtest_command(&args),
+        Some(Command::Check(args)) => commands::check(&args),
+        Some(Command::Bars(args)) => commands::bars(&args),
+        Some(Command::Backtest(args)) => run_backtest_command(&args),
+        None => {
+            eprintln!("error: main-agent run is not built yet; see main-agent --help");
+            ExitCode::from(2)
+        }
     }
 }
 

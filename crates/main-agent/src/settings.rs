@@ -35,14 +35,7 @@ pub const FEATURE_VARIABLES: [(&str, &str); 4] = [
     ("TB_ENABLE_VAR_LIMIT", "var_limit"),
 ];
 
-/// `1/true/yes/on` or `0/false/no/off`, any case.
-pub fn truthy(value: &str) -> Option<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
+pub use agent_core::live::venue::truthy;
 
 /// Applies the `TB_*` variables of `layers` to `config`; every bad value is a problem.
 pub fn apply_env(config: &mut MainConfig, layers: &Layers, problems: &mut Vec<String>) {

@@ -1,0 +1,186 @@
+//! The live commands of main-agent: `run` (the daemon), `check` and `bars`, over agent-core's
+//! shared runtime (`live::runtime`) and command pieces (`live::cli`). Settings resolve with
+//! DESIGN §9's precedence (command line > environment > `main_agent_config.env` and `.env` >
+//! the TOML file > defaults); the venue (URLs, credentials, the real-money guard) as for the
+//! futures agent (`agent_core::live::venue`), on Binance spot.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use agent_core::dotenv::Layers;
+use agent_core::live::cli::{self, BarsArgs, CheckInput, LiveArgs};
+use agent_core::live::runtime::AgentSettings;
+use agent_core::live::venue::{VenueRequest, VenueSettings};
+use agent_core::spot::SpotParams;
+use exchange_core::binance::{BinanceSpot, BinanceSpotConfig};
+use exchange_core::signing::ApiCredentials;
+use exchange_core::venue::{Endpoints, Environment, Product, install_crypto_provider};
+
+use crate::config::MainConfig;
+use crate::settings::{DOTENV_FILES, resolve};
+
+/// The gate model saved in `run_dir` (written by the engine on every refit).
+pub const MODEL_FILE: &str = "main-agent.model.json";
+
+/// Resolved settings of a live run.
+#[derive(Debug, Clone)]
+pub struct LiveSettings {
+    /// The config after environment and command-line overrides.
+    pub config: MainConfig,
+    /// The venue.
+    pub environment: Environment,
+    /// Its URLs.
+    pub endpoints: Endpoints,
+    /// API credentials (never logged: the secret's Debug is redacted).
+    pub credentials: Option<ApiCredentials>,
+    /// Warnings for the log.
+    pub warnings: Vec<String>,
+    /// The command line's options, for reloads.
+    args: LiveArgs,
+}
+
+impl LiveSettings {
+    /// Resolves the settings from the config file, the environment `layers` and the command
+    /// line.
+    ///
+    /// # Errors
+    /// Every problem at once: bad config or environment values, a missing secret for a real
+    /// venue, live trading without all three conditions, a loose dotenv file for live trading.
+    pub fn resolve(args: &LiveArgs, layers: &Layers) -> Result<Self, agent_core::config::ConfigError> {
+        let mut config = resolve(args.config.as_deref(), layers, &[])?;
+        if let Some(venue) = &args.venue {
+            config.venue.clone_from(venue);
+        }
+        config.paper |= args.paper;
+        let source = args.config.as_ref().map_or_else(|| "settings".to_owned(), |p| p.display().to_string());
+        let mut problems = config.validate(&source).err().map(|e| e.problems).unwrap_or_default();
+        let venue = VenueSettings::resolve(
+            &VenueRequest {
+                venue: &config.venue,
+                paper: config.paper,
+                product: Product::Spot,
+                sim_config: &config.sim_config,
+                rest_url: config.rest_url.as_deref(),
+                ws_url: config.ws_url.as_deref(),
+                dotenv_names: ".env or main_agent_config.env",
+            },
+            layers,
+            &mut problems,
+        );
+        if !problems.is_empty() {
+            return Err(agent_core::config::ConfigError { source, problems });
+        }
+        let VenueSettings { environment, endpoints, credentials, warnings } = venue;
+        Ok(Self { config, environment, endpoints, credentials, warnings, args: args.clone() })
+    }
+
+    /// `paper` or `live`.
+    pub fn mode(&self) -> &'static str {
+        if self.config.paper { "paper" } else { "live" }
+    }
+}
+
+impl AgentSettings for LiveSettings {
+    type Params = SpotParams;
+
+    fn pid_path(&self) -> PathBuf {
+        self.config.run_dir.join("main-agent.pid")
+    }
+
+    fn journal_path(&self) -> PathBuf {
+        self.config.log_dir.join("main_trades.jsonl")
+    }
+
+    fn status_path(&self) -> PathBuf {
+        self.config.run_dir.join("main-agent.status.json")
+    }
+
+    fn run_dir(&self) -> &Path {
+        &self.config.run_dir
+    }
+
+    fn venue_name(&self) -> String {
+        self.environment.to_string()
+    }
+
+    fn mode(&self) -> &'static str {
+        LiveSettings::mode(self)
+    }
+
+    fn flatten_on_stop(&self) -> bool {
+        self.config.flatten_on_stop
+    }
+
+    fn params(&self) -> SpotParams {
+        self.config.params()
+    }
+
+    fn reload(&self) -> Result<Self, String> {
+        let layers = dotenv_layers().map_err(|e| e.to_string())?;
+        let next = Self::resolve(&self.args, &layers).map_err(|e| e.to_string())?;
+        if next.environment != self.environment || next.config.symbols != self.config.symbols {
+            return Err(
+                "venue and symbols cannot change while running; restart the agent for that".to_owned()
+            );
+        }
+        Ok(next)
+    }
+}
+
+fn dotenv_layers() -> Result<Layers, agent_core::config::ConfigError> {
+    let files: Vec<PathBuf> = DOTENV_FILES.iter().map(PathBuf::from).collect();
+    Layers::load(&files)
+}
+
+fn settings(args: &LiveArgs) -> Result<(LiveSettings, Layers), ExitCode> {
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("error: {e}");
+        ExitCode::from(2)
+    };
+    let layers = dotenv_layers().map_err(|e| fail(&e))?;
+    let settings = LiveSettings::resolve(args, &layers).map_err(|e| fail(&e))?;
+    Ok((settings, layers))
+}
+
+fn venue(settings: &LiveSettings) -> Result<BinanceSpot, ExitCode> {
+    install_crypto_provider();
+    BinanceSpot::new(BinanceSpotConfig::new(settings.endpoints.clone(), settings.credentials.clone()))
+        .map_err(|e| {
+            eprintln!("error: cannot set up the venue client: {e}");
+            ExitCode::from(1)
+        })
+}
+
+/// `main-agent check`: says what is wrong, one line per check.
+pub fn check(args: &LiveArgs) -> ExitCode {
+    let (settings, _) = match settings(args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let Ok(venue) = venue(&settings) else { return ExitCode::from(1) };
+    cli::check(
+        &venue,
+        &CheckInput {
+            venue: settings.environment.to_string(),
+            mode: settings.mode(),
+            symbols: &settings.config.symbols,
+            warnings: &settings.warnings,
+            has_credentials: settings.credentials.is_some(),
+            rest_url: &settings.endpoints.rest,
+        },
+    )
+}
+
+/// `main-agent bars SYMBOL INTERVAL N`: the last N bars from the venue.
+pub fn bars(args: &BarsArgs) -> ExitCode {
+    let (symbol, interval) = match cli::bars_query(args) {
+        Ok(q) => q,
+        Err(code) => return code,
+    };
+    let (settings, _) = match settings(&args.live) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let Ok(venue) = venue(&settings) else { return ExitCode::from(1) };
+    cli::bars(&venue, &symbol, interval, args.count, &settings.endpoints.rest)
+}
