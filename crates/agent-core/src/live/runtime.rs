@@ -79,6 +79,9 @@ pub enum RunError {
     /// The journal holds a record the engine cannot replay.
     #[error("{0}")]
     Replay(String),
+    /// Configured symbols the venue does not list or does not trade.
+    #[error("symbols the venue does not list or trade: {}; remove them from `symbols`", .0.join(", "))]
+    Unlisted(Vec<String>),
     /// The venue failed in a way the agent cannot go on from.
     #[error("venue: {0}")]
     Venue(#[from] VenueError),
@@ -99,7 +102,7 @@ impl RunError {
     /// Exit code: 2 for a state a person must look at (mismatch, corrupt journal), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Mismatch(_) | Self::Replay(_) | Self::Journal(JournalError::Corrupt { .. }) => 2,
+            Self::Mismatch(_) | Self::Replay(_) | Self::Unlisted(_) | Self::Journal(JournalError::Corrupt { .. }) => 2,
             _ => 1,
         }
     }
@@ -150,8 +153,16 @@ where
             tracing::warn!("{warning}");
         }
         let mut rules = Vec::new();
+        let mut unlisted = Vec::new();
         for symbol in symbols {
-            rules.push((symbol.clone(), venue.instrument_rules(symbol).await?));
+            match venue.instrument_rules(symbol).await {
+                Ok(r) => rules.push((symbol.clone(), r)),
+                Err(VenueError::NotFound { .. }) => unlisted.push(symbol.to_string()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if !unlisted.is_empty() {
+            return Err(RunError::Unlisted(unlisted));
         }
         let started_ms = wall_clock_ms();
         let session_ms = u64::try_from(started_ms).unwrap_or(0);
