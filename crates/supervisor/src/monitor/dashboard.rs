@@ -154,17 +154,14 @@ fn render_agent(frame: &mut Frame<'_>, area: Rect, agent: &AgentWatch, q: &Quick
 /// The top of the sparkline scale.
 const SPARK_MAX: u64 = 1000;
 
-/// `width` evenly spaced points of the series, scaled between its lowest and highest sampled
-/// value to `1..=SPARK_MAX` (a flat series sits in the middle).
+/// `width` evenly spaced points of the series (a short series is stretched: each point held
+/// over several columns), scaled between the lowest and highest sampled value to
+/// `1..=SPARK_MAX` (a flat series sits in the middle).
 pub fn sample(series: &Series<'_>, width: usize) -> Vec<u64> {
-    let n = series.len();
-    if width == 0 {
-        return Vec::new();
-    }
-    let count = width.min(n);
-    let values: Vec<f64> = (0..count)
+    let last = series.len() - 1;
+    let values: Vec<f64> = (0..width)
         .map(|i| {
-            let index = if count == 1 { n - 1 } else { i * (n - 1) / (count - 1) };
+            let index = if width == 1 { last } else { i * last / (width - 1) };
             series.get(index).1.to_f64().unwrap_or(0.0)
         })
         .collect();

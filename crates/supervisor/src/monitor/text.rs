@@ -81,19 +81,19 @@ pub fn last_activity(agent: &AgentWatch) -> String {
     agent.last_event_ms().map_or_else(|| "-".to_owned(), |ms| format!("{} UTC", format_utc_minute(ms)))
 }
 
-/// One position's cells, in [`POSITION_HEADER`] order. A position without a protective order
-/// says `NONE` in the stop column.
+/// One position's cells, in [`POSITION_HEADER`] order, numbers as the agent wrote them. A
+/// position without a protective order says `NONE` in the stop column.
 pub fn position_cells(p: &PositionStatus) -> [String; 9] {
     let stop = if p.stop_ids.is_empty() { "NONE".to_owned() } else { p.stop_ids.join(",") };
     [
         p.symbol.to_string(),
         format!("{:?}", p.side).to_lowercase(),
-        p.qty.get().normalize().to_string(),
-        p.entry.normalize().to_string(),
-        p.mark.normalize().to_string(),
+        p.qty.get().to_string(),
+        p.entry.to_string(),
+        p.mark.to_string(),
         money(p.unrealized_pnl),
         format!("{}x", p.leverage),
-        p.liquidation_price.map_or_else(|| "-".to_owned(), |l| l.normalize().to_string()),
+        p.liquidation_price.map_or_else(|| "-".to_owned(), |l| l.to_string()),
         stop,
     ]
 }

@@ -197,8 +197,8 @@ impl AgentWatch {
             FileState::Present | FileState::Unread => {}
         }
         if let (n, Some(first)) = self.journal.skipped() {
-            let lines = if n == 1 { "line" } else { "lines" };
-            out.push(format!("journal: {n} {lines} that do not parse skipped (first: line {first})"));
+            let lines = if n == 1 { "line that does" } else { "lines that do" };
+            out.push(format!("journal: {n} {lines} not parse skipped (first: line {first})"));
         }
         out
     }
