@@ -14,10 +14,13 @@
 //! runs it) it runs once on a journal of 10,000 trades.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
+// Shared with the monitor's tests: the temp root, the agents' files, the binary, the generator.
+#[path = "../tests/monitor_support/mod.rs"]
+mod monitor_support;
+
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use agent_core::pidfile::PidFile;
@@ -29,22 +32,14 @@ use ratatui::backend::TestBackend;
 use rust_decimal::Decimal;
 use supervisor::monitor::dashboard;
 use supervisor::monitor::report::{Report, write_json};
-use supervisor::monitor::watch::{AgentSource, Monitor, wall_clock_ms};
+use supervisor::monitor::watch::{Monitor, wall_clock_ms};
 
-const SUPERVISOR: &str = env!("CARGO_BIN_EXE_supervisor");
+use monitor_support::{Lcg, sources, supervisor};
+
 /// 2024-01-01 00:00 UTC.
 const D0: i64 = 1_704_067_200_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
-
-/// A small deterministic generator (64-bit LCG).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % below
-    }
-}
 
 /// Appends records the way agent-core's journal writes them.
 struct Writer {
@@ -134,21 +129,6 @@ fn snapshot(agent: &str, pid: u32, last_ms: i64, round: u32) -> StatusSnapshot {
     }
 }
 
-fn sources(root: &Path) -> Vec<AgentSource> {
-    let source = |name, journal, strategy| AgentSource {
-        name,
-        pid_path: root.join(format!("run/{name}.pid")),
-        status_path: root.join(format!("run/{name}.status.json")),
-        journal_path: root.join("logs").join(journal),
-        capital: Decimal::from(10_000),
-        default_strategy: strategy,
-    };
-    vec![
-        source("main-agent", "main_trades.jsonl", "unknown"),
-        source("futures-agent", "futures_trades.jsonl", "momentum"),
-    ]
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -173,12 +153,10 @@ fn thread_cpu() -> Duration {
 
 fn main() {
     let quick = !std::env::args().any(|a| a == "--bench");
-    let (futures_trades, main_trades, rounds, refreshes) = if quick { (10_000, 1_000, 1, 5) } else { (100_000, 10_000, 7, 300) };
-    let root: PathBuf = std::env::temp_dir().join(format!("sup-bench-monitor-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    for sub in ["logs", "run", "config", "bin", "out"] {
-        std::fs::create_dir_all(root.join(sub)).unwrap();
-    }
+    let (futures_trades, main_trades, rounds, refreshes) =
+        if quick { (10_000, 1_000, 1, 5) } else { (100_000, 10_000, 7, 300) };
+    let root = monitor_support::root("bench");
+    std::fs::create_dir_all(root.join("out")).unwrap();
     let futures_path = root.join("logs/futures_trades.jsonl");
     let main_path = root.join("logs/main_trades.jsonl");
     let mut futures = Writer::create(&futures_path, 1);
@@ -211,15 +189,7 @@ fn main() {
         assert_eq!(report.agents[1].figures.metrics.trades.trades, futures_trades as usize);
 
         let started = Instant::now();
-        let out = Command::new(SUPERVISOR)
-            .arg("--root")
-            .arg(&root)
-            .arg("--bin-dir")
-            .arg(root.join("bin"))
-            .args(["monitor", "--export", "out"])
-            .current_dir(&root)
-            .output()
-            .unwrap();
+        let out = supervisor(&root).args(["monitor", "--export", "out"]).output().unwrap();
         command.push(ms(started.elapsed()));
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
@@ -243,7 +213,9 @@ fn main() {
         main.trade(u64::from(round));
         futures.out.flush().unwrap();
         main.out.flush().unwrap();
-        snapshot("futures-agent", pid, futures.t, round).write(&root.join("run/futures-agent.status.json")).unwrap();
+        snapshot("futures-agent", pid, futures.t, round)
+            .write(&root.join("run/futures-agent.status.json"))
+            .unwrap();
         snapshot("main-agent", pid, main.t, round).write(&root.join("run/main-agent.status.json")).unwrap();
 
         let before = thread_cpu();

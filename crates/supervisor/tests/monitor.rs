@@ -4,9 +4,11 @@
 //! real binary, once and every interval when stdout is a pipe.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod monitor_support;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use agent_core::pidfile::PidFile;
@@ -16,42 +18,16 @@ use rust_decimal_macros::dec;
 use supervisor::monitor::dashboard;
 use supervisor::monitor::figures::Quick;
 use supervisor::monitor::text;
-use supervisor::monitor::watch::{AgentSource, Monitor};
+use supervisor::monitor::watch::Monitor;
 
-const SUPERVISOR: &str = env!("CARGO_BIN_EXE_supervisor");
+use monitor_support::{root, sources, supervisor};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/monitor").join(name)
 }
 
-/// A fresh temp root with `logs/`, `run/` and `config/`.
-fn root(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sup-monitor-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for sub in ["logs", "run", "config", "bin"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    dir
-}
-
 fn copy(name: &str, to: &Path) {
     std::fs::copy(fixture(name), to).unwrap();
-}
-
-/// The agents' files under `root`, as the layout would resolve them.
-fn sources(root: &Path) -> Vec<AgentSource> {
-    let source = |name, journal, strategy| AgentSource {
-        name,
-        pid_path: root.join(format!("run/{name}.pid")),
-        status_path: root.join(format!("run/{name}.status.json")),
-        journal_path: root.join("logs").join(journal),
-        capital: dec!(10000),
-        default_strategy: strategy,
-    };
-    vec![
-        source("main-agent", "main_trades.jsonl", "unknown"),
-        source("futures-agent", "futures_trades.jsonl", "momentum"),
-    ]
 }
 
 /// Both journals and futures-agent's snapshot in place.
@@ -212,21 +188,6 @@ fn the_journal_is_read_incrementally_and_again_after_truncation() {
     assert_eq!(quick(&monitor).trades, 0);
     assert!(monitor.agents[futures()].problems().iter().any(|p| p.starts_with("journal missing")));
     std::fs::remove_dir_all(&root).unwrap();
-}
-
-/// `supervisor --root ROOT ARGS` with no agent binaries and no inherited repository.
-fn supervisor(root: &Path) -> Command {
-    let mut command = Command::new(SUPERVISOR);
-    command
-        .arg("--root")
-        .arg(root)
-        .arg("--bin-dir")
-        .arg(root.join("bin"))
-        .env_remove("DUAL_AGENT_ROOT")
-        .env_remove("DUAL_AGENT_BIN_DIR")
-        .env_remove("DISCORD_WEBHOOK_URL")
-        .current_dir(root);
-    command
 }
 
 #[test]

@@ -9,53 +9,25 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::str::FromStr;
+
+mod monitor_support;
 
 use agent_core::journal::{Durability, Journal};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 
-const SUPERVISOR: &str = env!("CARGO_BIN_EXE_supervisor");
+use monitor_support::{Lcg, root, supervisor};
+
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
 /// 2024-01-01 00:00 UTC, a Monday.
 const D0: i64 = 1_704_067_200_000;
 
-fn root(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sup-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for sub in ["logs", "run", "config", "bin"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    dir
-}
-
-fn supervisor(root: &Path, args: &[&str]) -> Output {
-    Command::new(SUPERVISOR)
-        .arg("--root")
-        .arg(root)
-        .arg("--bin-dir")
-        .arg(root.join("bin"))
-        .args(args)
-        .env_remove("DUAL_AGENT_ROOT")
-        .env_remove("DUAL_AGENT_BIN_DIR")
-        .env_remove("DISCORD_WEBHOOK_URL")
-        .env_remove("TELEGRAM_BOT_TOKEN")
-        .env_remove("TELEGRAM_CHAT_ID")
-        .current_dir(root)
-        .output()
-        .unwrap()
-}
-
-/// A small deterministic generator (64-bit LCG).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % below
-    }
+fn run(root: &Path, args: &[&str]) -> Output {
+    supervisor(root).args(args).output().unwrap()
 }
 
 /// What the test wrote into one journal.
@@ -327,7 +299,7 @@ fn generated(name: &str) -> Fixture {
 #[test]
 fn the_exported_metrics_match_an_independent_computation() {
     let f = generated("export");
-    let out = supervisor(&f.root, &["monitor", "--export", "reports"]);
+    let out = run(&f.root, &["monitor", "--export", "reports"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let files: Vec<_> =
         std::fs::read_dir(f.root.join("reports")).unwrap().map(|e| e.unwrap().path()).collect();
@@ -429,7 +401,7 @@ fn check_text(text: &str) {
 #[test]
 fn the_html_report_is_well_formed_and_holds_its_charts() {
     let f = generated("html");
-    let out = supervisor(&f.root, &["monitor", "--html", "out/report.html", "--export", "out"]);
+    let out = run(&f.root, &["monitor", "--html", "out/report.html", "--export", "out"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let html = std::fs::read_to_string(f.root.join("out/report.html")).unwrap();
     let elements = well_formed(&html);
@@ -501,7 +473,7 @@ fn webhook_server() -> (u16, std::sync::mpsc::Receiver<(String, String)>) {
 #[test]
 fn notify_summary_posts_to_the_discord_webhook_and_never_prints_it() {
     let f = generated("notify");
-    let out = supervisor(&f.root, &["notify-summary"]);
+    let out = run(&f.root, &["notify-summary"]);
     assert_eq!(out.status.code(), Some(2), "without a webhook: {}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("DISCORD_WEBHOOK_URL is not set"));
 
@@ -513,7 +485,7 @@ fn notify_summary_posts_to_the_discord_webhook_and_never_prints_it() {
         format!("DISCORD_WEBHOOK_URL=http://127.0.0.1:{port}/api/webhooks/1/{secret}\n"),
     )
     .unwrap();
-    let out = supervisor(&f.root, &["notify-summary"]);
+    let out = run(&f.root, &["notify-summary"]);
     let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{printed}");
     assert!(!printed.contains(secret), "the webhook was printed: {printed}");
@@ -524,5 +496,44 @@ fn notify_summary_posts_to_the_discord_webhook_and_never_prints_it() {
     for part in ["combined", "main-agent (stopped)", "futures-agent (stopped)", "equity", "trades"] {
         assert!(content.contains(part), "{part} missing from {content}");
     }
+    std::fs::remove_dir_all(&f.root).unwrap();
+}
+
+#[test]
+fn supervisor_run_sends_the_day_that_ended_once_the_utc_day_changes() {
+    use clap::Parser as _;
+    use supervisor::monitor::summary::DailySummary;
+    use supervisor::monitor::watch::wall_clock_ms;
+
+    let f = generated("daily");
+    let (port, received) = webhook_server();
+    std::fs::write(
+        f.root.join(".env"),
+        format!("DISCORD_WEBHOOK_URL=http://127.0.0.1:{port}/api/webhooks/2/t\n"),
+    )
+    .unwrap();
+    let cli = supervisor::Cli::parse_from([
+        "supervisor".as_ref(),
+        "--root".as_ref(),
+        f.root.as_os_str(),
+        "--bin-dir".as_ref(),
+        f.root.join("bin").as_os_str(),
+        "run".as_ref(),
+    ]);
+    let layout = supervisor::layout(&cli).unwrap();
+    let now = wall_clock_ms();
+    let mut daily = DailySummary::start(&layout).expect("Discord is configured");
+    assert_eq!(daily.tick_at(&layout, now), None, "the day has not changed");
+    // Two days on (one day on could still be the day `start` saw, at midnight).
+    let later = now + 2 * DAY;
+    let period = daily.tick_at(&layout, later).expect("a new day");
+    let ended = (later.div_euclid(DAY) - 1) * DAY;
+    assert_eq!(period, format!("{} (UTC)", agent_core::time::format_utc_date(ended)));
+    assert_eq!(daily.tick_at(&layout, later + 1), None, "sent once a day");
+    daily.stop();
+    let (_, body) = received.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let content = serde_json::from_str::<Value>(&body).unwrap()["content"].as_str().unwrap().to_owned();
+    assert!(content.contains(&format!("Summary {period}")), "{content}");
+    assert!(content.contains("futures-agent") && content.contains("trades 0"), "{content}");
     std::fs::remove_dir_all(&f.root).unwrap();
 }

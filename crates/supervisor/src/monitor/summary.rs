@@ -193,16 +193,25 @@ impl DailySummary {
 
     /// Sends yesterday's summary when the UTC day changed since the last call.
     pub fn tick(&mut self, layout: &Layout) {
-        let today = utc_day(wall_clock_ms());
+        if let Some(period) = self.tick_at(layout, wall_clock_ms()) {
+            println!("supervisor run: daily summary for {period} queued for Discord");
+        }
+    }
+
+    /// As [`tick`](DailySummary::tick) with the wall clock at `now_ms`; returns the period
+    /// queued, if any. When several days passed unseen (a suspended machine), only the last
+    /// one ended is summarized.
+    pub fn tick_at(&mut self, layout: &Layout, now_ms: i64) -> Option<String> {
+        let today = utc_day(now_ms);
         if today <= self.day {
-            return;
+            return None;
         }
         let ended = today - 1;
         self.day = today;
         let monitor = read_monitor(layout);
         let period = format!("{} (UTC)", format_utc_date(ended * DAY_MS));
         self.notifier.send(summary(&monitor, ended * DAY_MS, today * DAY_MS, &period));
-        println!("supervisor run: daily summary for {period} queued for Discord");
+        Some(period)
     }
 
     /// Delivers what is queued (for a few seconds at most) and stops the worker.
