@@ -145,6 +145,22 @@ fn missing_and_corrupt_files_are_shown_and_nothing_crashes() {
 }
 
 #[test]
+fn a_status_file_without_its_journal_still_gives_the_equity() {
+    let root = root("status-only");
+    copy("futures-agent.status.json", &root.join("run/futures-agent.status.json"));
+    // main-agent's last event comes after futures-agent's snapshot: "now" is later than it.
+    let later = r#"{"seq":1,"ts":1709600000000,"kind":"position_closed","pnl":"1"}"#;
+    std::fs::write(root.join("logs/main_trades.jsonl"), format!("{later}\n")).unwrap();
+    let mut monitor = Monitor::new(sources(&root));
+    monitor.refresh();
+    let now = monitor.as_of_ms();
+    assert_eq!(now, 1_709_600_000_000);
+    let futures = Quick::of(&monitor.agents[1], now);
+    assert_eq!((futures.equity, futures.pnl_overall, futures.trades), (dec!(10170.75), dec!(170.75), 0));
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
 fn the_journal_is_read_incrementally_and_again_after_truncation() {
     let root = root("incremental");
     let journal = root.join("logs/futures_trades.jsonl");

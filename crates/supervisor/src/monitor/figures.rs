@@ -27,14 +27,16 @@ pub struct Series<'a> {
 }
 
 impl<'a> Series<'a> {
-    /// The series of `agent`; `now_ms` stamps the start when the journal has no record.
+    /// The series of `agent`. Without a journal record it starts at the status snapshot's last
+    /// activity (so the snapshot's equity is its only other point), else at `now_ms`.
     pub fn of(agent: &'a AgentWatch, now_ms: i64) -> Self {
         let ledger = &agent.journal.ledger;
-        let start = (ledger.start_ms.unwrap_or(now_ms), ledger.start_equity);
+        let snapshot = agent.status.snapshot().map(|s| (s.last_activity_ms, s.equity));
+        let start_ms = ledger.start_ms.or(snapshot.map(|(t, _)| t).filter(|t| *t > 0)).unwrap_or(now_ms);
+        let start = (start_ms, ledger.start_equity);
         let steps = ledger.equity.as_slice();
         let after = steps.last().map_or(start.0, |(t, _)| *t);
-        let last =
-            agent.status.snapshot().map(|s| (s.last_activity_ms, s.equity)).filter(|(t, _)| *t >= after);
+        let last = snapshot.filter(|(t, _)| *t >= after);
         Self { start, steps, last }
     }
 
