@@ -26,6 +26,9 @@ Commands:
   logs [AGENT] [-f] [-n N]   last N lines of the logs; -f follows them
   reload [AGENT]             agents reload their config (SIGHUP)
   flatten [AGENT] [--yes]    emergency: close every position at market (SIGUSR2); asks first
+  monitor [--watch [--interval S]] [--export [DIR]] [--html FILE]
+                             P&L, trades, positions: a snapshot, the live dashboard, or the report
+  notify-summary             send today's performance summary to Discord now
   doctor                     check binaries, configs, folders, PID files, the simulator's port
   run                        foreground mode (systemd): start all, restart what dies
 
@@ -42,7 +45,7 @@ EOF
 }
 
 is_command() {
-  case "$1" in start | stop | restart | status | logs | reload | flatten | doctor | run) return 0 ;; esac
+  case "$1" in start | stop | restart | status | logs | reload | flatten | monitor | notify-summary | doctor | run) return 0 ;; esac
   return 1
 }
 is_agent() {

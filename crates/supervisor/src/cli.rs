@@ -50,6 +50,11 @@ pub enum Command {
     Reload(AgentArg),
     /// Emergency flatten (SIGUSR2): cancel orders, close every position at market.
     Flatten(FlattenArgs),
+    /// Show the agents' P&L, trades, positions and breakers; `--watch` for the live dashboard,
+    /// `--export` / `--html` for the performance report.
+    Monitor(MonitorArgs),
+    /// Send today's performance summary to Discord now (DISCORD_WEBHOOK_URL).
+    NotifySummary,
     /// Check binaries, configs, directories, PID files, the simulator's port and the agents.
     Doctor,
     /// Foreground mode (systemd): start everything, restart what dies, stop all on SIGTERM.
@@ -116,6 +121,26 @@ pub struct LogsArgs {
     /// How many lines to print first.
     #[arg(short = 'n', long = "lines", default_value_t = 50, value_name = "N")]
     pub lines: usize,
+}
+
+/// `monitor` options.
+#[derive(Debug, Clone, Args)]
+pub struct MonitorArgs {
+    /// Keep showing the dashboard (`q` quits); a plain-text snapshot per interval when stdout is
+    /// not a terminal.
+    #[arg(long, conflicts_with_all = ["export", "html"])]
+    pub watch: bool,
+    /// Seconds between refreshes of `--watch`.
+    #[arg(long, default_value_t = 30, value_name = "S", requires = "watch",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub interval: u64,
+    /// Write the report as JSON (`dual_agent_report_YYYYMMDD_HHMMSS.json`, UTC) in the working
+    /// directory, or in the folder PATH (a PATH ending in .json is the file itself).
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    pub export: Option<Option<PathBuf>>,
+    /// Write the report as one self-contained HTML file with charts.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 /// `reload`: an optional agent (default: every running agent).

@@ -11,6 +11,10 @@
 //! agents, then the simulator, and exits 0. `WATCHDOG=1` goes to systemd from every loop and
 //! every wait.
 //!
+//! With `DISCORD_WEBHOOK_URL` set, the first check after 00:00 UTC also sends the day's
+//! performance summary to Discord (`monitor::summary::DailySummary`); sending never holds up
+//! the loop.
+//!
 //! Signals are blocked in every thread and taken by one thread with `sigwait`, which hands them
 //! to the loop over a channel: no signal handlers, no `unsafe`.
 
@@ -25,6 +29,7 @@ use crate::SupervisorError;
 use crate::commands::stop;
 use crate::layout::{AgentSpec, Component, Layout};
 use crate::lifecycle::{Started, start_agent, start_sim};
+use crate::monitor::summary::DailySummary;
 use crate::process::{Sent, liveness, signal_locked};
 use crate::sdnotify::Notifier;
 use crate::spawn::exit_code_of;
@@ -104,6 +109,8 @@ pub fn run(layout: &Layout) -> Result<(), SupervisorError> {
         "supervisor run: watching {}",
         watched.iter().map(|w| w.component.name()).collect::<Vec<_>>().join(", ")
     );
+    // After `signal_thread`: the notification worker inherits the blocked signals.
+    let mut daily = DailySummary::start(layout);
     let mut ready_sent = false;
     loop {
         start_due(layout, &mut watched, &keepalive);
@@ -118,6 +125,9 @@ pub fn run(layout: &Layout) -> Result<(), SupervisorError> {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         keepalive();
+        if let Some(daily) = daily.as_mut() {
+            daily.tick(layout);
+        }
         check(layout, &mut watched);
         if watched.iter().all(|w| matches!(w.state, State::GaveUp)) {
             notifier.notify("STATUS=every program was given up");
@@ -127,6 +137,9 @@ pub fn run(layout: &Layout) -> Result<(), SupervisorError> {
     notifier.notify("STOPPING=1");
     println!("supervisor run: stopping");
     let result = stop(layout, crate::cli::Target::All, false, &keepalive);
+    if let Some(daily) = daily {
+        daily.stop();
+    }
     for w in &mut watched {
         if let Some(mut child) = w.child.take() {
             let _ = child.wait();

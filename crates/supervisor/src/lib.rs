@@ -14,6 +14,7 @@
 //! | `commands`  | `start`, `stop`, `restart`, `reload`, `flatten`                         |
 //! | `status`    | `status` rows, table and JSON                                           |
 //! | `logs`      | `logs`: tail and follow                                                 |
+//! | `monitor`   | `monitor` (dashboard, snapshot, report export) and `notify-summary`     |
 //! | `doctor`    | `doctor`                                                                |
 //! | `daemon`    | `run`: the foreground mode with restarts and backoff                    |
 //! | `sdnotify`  | systemd's notification socket                                           |
@@ -29,6 +30,7 @@ pub mod doctor;
 pub mod layout;
 pub mod lifecycle;
 pub mod logs;
+pub mod monitor;
 pub mod process;
 pub mod sdnotify;
 pub mod spawn;
@@ -130,6 +132,8 @@ fn dispatch(cli: &Cli) -> Result<u8, SupervisorError> {
         Command::Logs(args) => logs::logs(&layout, args).map(|()| 0),
         Command::Reload(args) => commands::reload(&layout, args.agent).map(|()| 0),
         Command::Flatten(args) => commands::flatten(&layout, args.agent, args.yes).map(|()| 0),
+        Command::Monitor(args) => monitor::monitor(&layout, args).map(|()| 0),
+        Command::NotifySummary => monitor::summary::notify_summary(&layout).map(|()| 0),
         Command::Doctor => doctor::doctor(&layout).map(|()| 0),
         Command::Run => daemon::run(&layout).map(|()| 0),
         Command::Exec(_) | Command::HoldPid(_) => Ok(0),
