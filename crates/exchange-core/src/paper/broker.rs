@@ -393,9 +393,10 @@ impl Broker {
                 Hold { asset: quote, amount: qty * price.get() }
             }
             (Product::UsdM, OrderKind::Limit { price, .. }, side) if !r.reduce_only => {
-                let margin = self.ledger.margin().map_or(Decimal::ZERO, |m| {
-                    m.margin_needed(&r.symbol, side, qty, price.get())
-                });
+                let margin = self
+                    .ledger
+                    .margin()
+                    .map_or(Decimal::ZERO, |m| m.margin_needed(&r.symbol, side, qty, price.get()));
                 Hold { asset: quote, amount: margin }
             }
             _ => Hold::default(),
@@ -456,7 +457,11 @@ impl Broker {
 
     /// Resting orders, of `symbol` or all.
     pub(crate) fn open_orders(&self, symbol: Option<&Symbol>) -> Vec<OrderUpdate> {
-        self.open.iter().filter(|o| symbol.is_none_or(|s| s == &o.request.symbol)).map(|o| o.update(None)).collect()
+        self.open
+            .iter()
+            .filter(|o| symbol.is_none_or(|s| s == &o.request.symbol))
+            .map(|o| o.update(None))
+            .collect()
     }
 
     /// Open positions (none on spot).
@@ -492,9 +497,9 @@ impl Broker {
         }
         match mode {
             MarginMode::Isolated => Ok(()),
-            MarginMode::Cross => {
-                Err(VenueError::Unsupported { what: "cross margin in paper trading (positions are isolated)" })
-            }
+            MarginMode::Cross => Err(VenueError::Unsupported {
+                what: "cross margin in paper trading (positions are isolated)",
+            }),
         }
     }
 
@@ -512,15 +517,19 @@ impl Broker {
         prices: HashMap<Symbol, RestQuote>,
     ) -> Result<(), VenueError> {
         let bad = |what: String| VenueError::Config(format!("paper restore: {what}"));
-        if self.traded {
+        if self.traded || self.next_trade > 0 {
             return Err(bad("the paper venue has already traded in this session".into()));
         }
         for (symbol, quote) in prices {
             self.absorb(&symbol, quote);
         }
-        let balances =
-            if snapshot.balances.is_empty() { self.config.balances.clone() } else { snapshot.balances.clone() };
-        self.ledger = Ledger::new(self.config.product == Product::UsdM, balances, self.config.default_leverage);
+        let balances = if snapshot.balances.is_empty() {
+            self.config.balances.clone()
+        } else {
+            snapshot.balances.clone()
+        };
+        self.ledger =
+            Ledger::new(self.config.product == Product::UsdM, balances, self.config.default_leverage);
         self.open.clear();
         for p in &snapshot.positions {
             let (_, quote) = self.split(&p.symbol)?;
@@ -531,8 +540,9 @@ impl Broker {
         for resting in &snapshot.orders {
             let order = &resting.order;
             let id = &order.client_order_id;
-            let rule =
-                rules.get(&order.symbol).ok_or_else(|| bad(format!("no rules for {} ({id})", order.symbol)))?;
+            let rule = rules
+                .get(&order.symbol)
+                .ok_or_else(|| bad(format!("no rules for {} ({id})", order.symbol)))?;
             if !matches!(order.kind, OrderKind::Limit { .. }) && !order.kind.is_conditional() {
                 return Err(bad(format!("order {id} is a market order, which cannot rest")));
             }
@@ -547,7 +557,10 @@ impl Broker {
             }
             let hold = self.hold_for(&paper)?;
             if !self.ledger.hold(&hold) {
-                return Err(bad(format!("order {id} needs {} {} that the balances do not have", hold.amount, hold.asset)));
+                return Err(bad(format!(
+                    "order {id} needs {} {} that the balances do not have",
+                    hold.amount, hold.asset
+                )));
             }
             paper.hold = hold;
             self.watch(&order.symbol);

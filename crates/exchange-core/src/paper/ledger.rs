@@ -361,7 +361,13 @@ impl Ledger {
     }
 
     /// Settles funding of `symbol` (USD-M with a position only); see [`Margin`].
-    pub(super) fn fund(&mut self, symbol: &Symbol, mark: Decimal, rate: Decimal, time: i64) -> Option<AccountUpdate> {
+    pub(super) fn fund(
+        &mut self,
+        symbol: &Symbol,
+        mark: Decimal,
+        rate: Decimal,
+        time: i64,
+    ) -> Option<AccountUpdate> {
         self.margin_mut()?.fund(symbol, mark, rate, time)
     }
 

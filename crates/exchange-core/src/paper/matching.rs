@@ -142,9 +142,9 @@ impl Broker {
     /// Executes `paper` at the market as a taker.
     pub(super) fn take(&mut self, paper: &mut PaperOrder) -> Result<Fill, Refusal> {
         let symbol = paper.request.symbol.clone();
-        let market = self.market_price(&symbol).ok_or_else(|| {
-            Refusal::rejected(-2010, &format!("no market price known for {symbol} yet"))
-        })?;
+        let market = self
+            .market_price(&symbol)
+            .ok_or_else(|| Refusal::rejected(-2010, &format!("no market price known for {symbol} yet")))?;
         let price = self.slipped(&symbol, paper.request.side, market.price);
         self.fill(paper, Obs { price, time: market.time }, self.config.taker_fee)
     }
@@ -164,7 +164,13 @@ impl Broker {
 
     /// How much of `paper` can execute at `price` now: the position rules on USD-M
     /// (close-position, reduce-only, margin), the funds on spot.
-    fn executable(&self, paper: &PaperOrder, price: Decimal, base: &str, quote: &str) -> Result<Decimal, Refusal> {
+    fn executable(
+        &self,
+        paper: &PaperOrder,
+        price: Decimal,
+        base: &str,
+        quote: &str,
+    ) -> Result<Decimal, Refusal> {
         let r = &paper.request;
         let qty = r.qty.get();
         let Some(margin) = self.ledger.margin() else {
@@ -184,7 +190,11 @@ impl Broker {
             return if reduces {
                 Ok(held.abs())
             } else {
-                Err(Refusal { code: -2022, status: OrderStatus::Expired, msg: "No position to close.".into() })
+                Err(Refusal {
+                    code: -2022,
+                    status: OrderStatus::Expired,
+                    msg: "No position to close.".into(),
+                })
             };
         }
         if r.reduce_only {
@@ -264,7 +274,9 @@ fn evaluate(order: &mut PaperOrder, feed: Feed, watches: bool, price: Price) -> 
         OrderKind::Limit { price: limit, .. } => {
             (feed == Feed::Last && fires(false, side, limit, price)).then_some(Act::Maker(limit))
         }
-        OrderKind::StopMarket { trigger } => (watches && fires(true, side, trigger, price)).then_some(Act::Taker),
+        OrderKind::StopMarket { trigger } => {
+            (watches && fires(true, side, trigger, price)).then_some(Act::Taker)
+        }
         OrderKind::TakeProfitMarket { trigger } => {
             (watches && fires(false, side, trigger, price)).then_some(Act::Taker)
         }

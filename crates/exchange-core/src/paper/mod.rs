@@ -159,10 +159,9 @@ where
         let symbol = symbol.clone();
         self.call(move |b| {
             let pair = |o: Option<Obs>| o.map(|o| (o.price, o.time));
-            b.quotes.get(&symbol).map_or_else(PaperPrices::default, |q| PaperPrices {
-                last: pair(q.last),
-                mark: pair(q.mark),
-            })
+            b.quotes
+                .get(&symbol)
+                .map_or_else(PaperPrices::default, |q| PaperPrices { last: pair(q.last), mark: pair(q.mark) })
         })
         .await
     }

@@ -124,8 +124,10 @@ impl<V: MarketFeed + 'static> Owner<V> {
     async fn subscribe_new(&mut self) {
         let mut fresh = Vec::new();
         for symbol in self.broker.take_new_symbols() {
-            let names =
-                [Some(self.inner.kline_stream(&symbol, KlineInterval::M1)), self.inner.mark_price_stream(&symbol)];
+            let names = [
+                Some(self.inner.kline_stream(&symbol, KlineInterval::M1)),
+                self.inner.mark_price_stream(&symbol),
+            ];
             fresh.extend(names.into_iter().flatten().filter(|n| self.streams.insert(n.clone())));
         }
         if fresh.is_empty() || self.restart_at.is_some() {
