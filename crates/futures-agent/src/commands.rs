@@ -1,21 +1,33 @@
 //! The live commands of the binary: `run` (the daemon, also the default), `check` (what is wrong
 //! with the config, secrets, connectivity, clock and permissions) and `bars` (the last bars from
 //! the configured venue), each returning the process exit code.
+//!
+//! Paper mode (`paper = true`, `--paper`, `FUTURES_PAPER_TRADING=1`, `TB_PAPER_TRADING=1`): `run`
+//! trades through exchange-core's [`PaperVenue`] over the USD-M client (market data from the
+//! venue, orders filled locally, nothing sent), rebuilt from the journal at start
+//! ([`paper_venue`]) so that the reconciliation finds the paper positions and protective orders
+//! the journal left.
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use agent_core::dotenv::Layers;
+use agent_core::journal::JournalRecord;
 use agent_core::logfile::{DailyFile, wall_clock_ms};
 use agent_core::time::format_utc_minute;
-use exchange_core::Symbol;
 use exchange_core::binance::{BinanceUsdm, BinanceUsdmConfig};
-use exchange_core::venue::{Execution, KlineInterval, KlineQuery, MarketData, install_crypto_provider};
+use exchange_core::paper::{PaperSnapshot, PaperVenue, RestingOrder};
+use exchange_core::venue::{
+    Execution, KlineInterval, KlineQuery, MarketData, MarketFeed, UserDataFeed, install_crypto_provider,
+};
+use exchange_core::{ClientOrderId, MarginMode, OrderRequest, Position, Price, Qty, Symbol};
 use notify::{Notifier, NotifyConfig};
 use tokio_util::sync::CancellationToken;
 
-use crate::live::runtime::Agent;
+use crate::live::runtime::{Agent, RunError};
 use crate::live::settings::{CliOverrides, DOTENV_FILES, Settings};
+use crate::live::{EngineConfig, LiveEngine};
 
 /// Options shared by the live commands.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -73,7 +85,7 @@ fn settings(live: &LiveArgs) -> Result<(Settings, Layers), ExitCode> {
 
 fn venue(settings: &Settings) -> Result<BinanceUsdm, ExitCode> {
     install_crypto_provider();
-    BinanceUsdm::new(BinanceUsdmConfig::new(settings.endpoints.clone(), settings.credentials.clone()))
+    BinanceUsdm::new(BinanceUsdmConfig::new(settings.endpoints.clone(), settings.client_credentials()))
         .map_err(|e| {
             eprintln!("error: cannot set up the venue client: {e}");
             ExitCode::from(1)
@@ -97,12 +109,6 @@ pub fn run(args: &RunArgs) -> ExitCode {
 
 fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
     let (settings, layers) = settings(&args.live)?;
-    if settings.config.paper {
-        eprintln!(
-            "error: paper = true: futures-agent run does not have its paper broker yet; use venue = \"sim\" or \"binance-demo\" to trade without real money"
-        );
-        return Err(ExitCode::from(2));
-    }
     let log = DailyFile::open(&settings.config.log_dir, "futures_agent.log", 14).map_err(|e| {
         eprintln!("error: cannot open the log in {}: {e}", settings.config.log_dir.display());
         ExitCode::from(1)
@@ -133,9 +139,13 @@ fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
                 Notifier::disabled()
             }
         };
-        let outcome = match Agent::prepare(venue, settings, notifier).await {
-            Ok((agent, _pid)) => agent.run(args.adopt, CancellationToken::new()).await,
-            Err(e) => Err(e),
+        let outcome = if settings.config.paper {
+            match paper_venue(venue, &settings).await {
+                Ok(paper) => trade(paper, settings, notifier, args.adopt).await,
+                Err(e) => Err(e),
+            }
+        } else {
+            trade(venue, settings, notifier, args.adopt).await
         };
         outcome.map_err(|e| {
             tracing::error!("{e}");
@@ -143,6 +153,131 @@ fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
             ExitCode::from(e.exit_code())
         })
     })
+}
+
+/// Runs the agent on `venue` until it stops.
+async fn trade<V>(venue: V, settings: Settings, notifier: Notifier, adopt: bool) -> Result<(), RunError>
+where
+    V: MarketData + Execution + UserDataFeed + MarketFeed,
+{
+    let (agent, _pid) = Agent::prepare(venue, settings, notifier).await?;
+    agent.run(adopt, CancellationToken::new()).await
+}
+
+/// Paper mode's venue: a [`PaperVenue`] over `venue` (market data only), holding the paper account
+/// the journal describes ([`paper_snapshot`]). Call it before `Agent::prepare` and hand the result
+/// to it: the runtime then reconciles against a venue that knows the journal's positions and
+/// protective orders.
+///
+/// # Errors
+/// A venue error (rules, prices), a journal that cannot be read or replayed, or a snapshot the
+/// paper broker refuses.
+pub async fn paper_venue(
+    venue: BinanceUsdm,
+    settings: &Settings,
+) -> Result<PaperVenue<BinanceUsdm>, RunError> {
+    let paper = PaperVenue::start(venue, settings.paper_config())?;
+    let snapshot = paper_snapshot(paper.inner(), settings).await?;
+    if !snapshot.positions.is_empty() {
+        tracing::info!(
+            positions = snapshot.positions.len(),
+            orders = snapshot.orders.len(),
+            "paper account restored from the journal"
+        );
+    }
+    paper.restore(snapshot).await?;
+    Ok(paper)
+}
+
+/// The paper account as the journal at `settings.journal_path()` left it: the journal replayed
+/// through a [`LiveEngine`] (as `Agent::prepare` does), then [`snapshot_of`] it. A missing or empty
+/// journal is a fresh account. The file is only read here (the agent opens it for writing, under
+/// its PID file, right after): a torn last line is skipped, as opening the journal will cut it.
+///
+/// # Errors
+/// The journal unreadable, a line before the last that is not a record, a record the engine
+/// cannot replay, or the venue failing to give a symbol's rules.
+pub async fn paper_snapshot<V: MarketData>(
+    venue: &V,
+    settings: &Settings,
+) -> Result<PaperSnapshot, RunError> {
+    let records = read_journal(&settings.journal_path())?;
+    if records.is_empty() {
+        return Ok(PaperSnapshot::default());
+    }
+    let mut symbols = Vec::new();
+    for symbol in &settings.config.symbols {
+        symbols.push((symbol.clone(), venue.instrument_rules(symbol).await?));
+    }
+    let mut engine = LiveEngine::new(EngineConfig {
+        params: settings.config.strategy.clone(),
+        symbols,
+        interval_ms: KlineInterval::H1.millis(),
+        session_ms: 0,
+    });
+    engine.replay(&records).map_err(RunError::Replay)?;
+    Ok(snapshot_of(&engine, &records))
+}
+
+/// The paper account a replayed engine describes: the USDT wallet (capital + realized P&L - fees
+/// + funding), every open position with its leverage, and each open position's protective orders
+///   still resting, as their `order_sent` records sent them (same client order ids). A trailing
+///   stop's peak is not journaled: it tracks afresh after the restart.
+pub fn snapshot_of(engine: &LiveEngine, records: &[JournalRecord]) -> PaperSnapshot {
+    let sent: HashMap<ClientOrderId, OrderRequest> = records
+        .iter()
+        .filter(|r| r.kind == "order_sent")
+        .filter_map(|r| serde_json::from_value::<OrderRequest>(r.fields.get("order")?.clone()).ok())
+        .map(|o| (o.client_order_id.clone(), o))
+        .collect();
+    let mut snapshot = PaperSnapshot {
+        balances: BTreeMap::from([("USDT".to_owned(), engine.wallet())]),
+        ..PaperSnapshot::default()
+    };
+    for (symbol, book, _) in engine.books() {
+        let Some(pos) = &book.position else { continue };
+        snapshot.positions.push(Position {
+            symbol: symbol.clone(),
+            side: pos.side,
+            qty: Qty::new(pos.qty),
+            entry_price: Price::new(pos.entry_price),
+            leverage: pos.leverage,
+            margin_mode: MarginMode::Isolated,
+            liquidation_price: None,
+        });
+        for id in pos.protection.ids() {
+            match sent.get(&id) {
+                Some(order) => snapshot.orders.push(RestingOrder { order: order.clone(), peak: None }),
+                None => {
+                    tracing::warn!(%id, %symbol, "protective order missing from the journal: not restored")
+                }
+            }
+        }
+    }
+    snapshot
+}
+
+/// The journal's records, read without opening it for writing; empty when there is none.
+fn read_journal(path: &Path) -> Result<Vec<JournalRecord>, RunError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(RunError::Io { context: format!("reading {}", path.display()), source }),
+    };
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut records = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let last = i + 1 == lines.len();
+        match serde_json::from_str::<JournalRecord>(line.trim_end()) {
+            Ok(record) if line.ends_with('\n') => records.push(record),
+            Err(e) if !last => {
+                return Err(RunError::Replay(format!("journal {} line {}: {e}", path.display(), i + 1)));
+            }
+            // A torn last line: never acknowledged, cut off when the journal is opened.
+            _ => {}
+        }
+    }
+    Ok(records)
 }
 
 /// `futures-agent check`: says what is wrong, one line per check.
@@ -162,7 +297,11 @@ pub fn check(args: &LiveArgs) -> ExitCode {
     }
     println!(
         "ok    secrets: {}",
-        if settings.credentials.is_some() { "API key present (not shown)" } else { "none needed (paper)" }
+        if settings.client_credentials().is_some() {
+            "API key present (not shown)"
+        } else {
+            "no API key used (paper: market data only)"
+        }
     );
     let Ok(venue) = venue(&settings) else { return ExitCode::from(1) };
     let Ok(rt) = runtime() else { return ExitCode::from(1) };
@@ -181,7 +320,10 @@ pub fn check(args: &LiveArgs) -> ExitCode {
                 failed = true;
             }
         }
-        if !failed {
+        if !failed && settings.config.paper {
+            println!("ok    paper: orders fill locally on the venue's prices; no API key is used");
+        }
+        if !failed && !settings.config.paper {
             match venue.balances().await {
                 Ok(balances) => {
                     let usdt = balances.iter().find(|b| b.asset == "USDT").map_or_else(|| "0".to_owned(), |b| b.wallet.to_string());
@@ -192,6 +334,8 @@ pub fn check(args: &LiveArgs) -> ExitCode {
                     failed = true;
                 }
             }
+        }
+        if !failed {
             for symbol in &settings.config.symbols {
                 match venue.instrument_rules(symbol).await {
                     Ok(rules) => println!("ok    {rules}"),
