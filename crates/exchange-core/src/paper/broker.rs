@@ -227,14 +227,28 @@ impl Broker {
         }
     }
 
-    /// The price a taker gets now: the last trade, unless the mark is newer (a triggering mark
-    /// price arrived before the trade that goes with it).
+    /// The price a market order gets now: the last trade, unless the mark is newer.
     pub(super) fn market_price(&self, symbol: &Symbol) -> Option<Obs> {
         let q = self.quotes.get(symbol)?;
         match (q.last, q.mark) {
             (Some(last), Some(mark)) if mark.time > last.time => Some(mark),
-            (Some(last), _) => Some(last),
-            (None, mark) => mark,
+            (last, mark) => last.or(mark),
+        }
+    }
+
+    /// The price a triggered order on `side` gets: the newer of the last trade and the mark, and
+    /// at the same exchange time the worse for the trader. A gap shows on the two streams one
+    /// after the other at one exchange time, so a stop triggered by the first must not fill at
+    /// the other's pre-gap price.
+    pub(super) fn triggered_price(&self, symbol: &Symbol, side: Side) -> Option<Obs> {
+        let q = self.quotes.get(symbol)?;
+        match (q.last, q.mark) {
+            (Some(last), Some(mark)) if last.time == mark.time => {
+                let mark_worse =
+                    if side == Side::Buy { mark.price > last.price } else { mark.price < last.price };
+                Some(if mark_worse { mark } else { last })
+            }
+            _ => self.market_price(symbol),
         }
     }
 

@@ -5,8 +5,11 @@
 //! - A resting limit order fills at its limit price, with the maker fee, once the last price
 //!   reaches it (a buy when it trades at or below the limit, a sell at or above).
 //! - A stop-market, take-profit-market or trailing stop watches the price [`TriggerSource`]
-//!   names and, once triggered, executes like a market order: at the last price (or the mark
-//!   when that is newer), moved by the slippage against the trader, with the taker fee.
+//!   names and, once triggered, executes as a taker at the newer of the last price and the
+//!   mark, and when both carry the same exchange time at the worse of the two for the trader (a
+//!   gap shows on one stream before the other: a stop must not fill at the pre-gap price of the
+//!   stream that has not caught up), moved by the slippage against the trader, with the taker
+//!   fee. A market order executes at the last price (the mark when newer) the same way.
 //! - A trailing stop tracks the best price since activation (since placement without an
 //!   activation price) and fires on a retracement of its callback rate from it.
 //! - On USD-M, a close-position order takes the whole position when it fires and expires ("No
@@ -139,11 +142,16 @@ impl Broker {
         }
     }
 
-    /// Executes `paper` at the market as a taker.
+    /// Executes `paper` at the market as a taker (a conditional order at the price a triggered
+    /// order gets).
     pub(super) fn take(&mut self, paper: &mut PaperOrder) -> Result<Fill, Refusal> {
         let symbol = paper.request.symbol.clone();
-        let market = self
-            .market_price(&symbol)
+        let market = if paper.request.kind.is_conditional() {
+            self.triggered_price(&symbol, paper.request.side)
+        } else {
+            self.market_price(&symbol)
+        };
+        let market = market
             .ok_or_else(|| Refusal::rejected(-2010, &format!("no market price known for {symbol} yet")))?;
         let price = self.slipped(&symbol, paper.request.side, market.price);
         self.fill(paper, Obs { price, time: market.time }, self.config.taker_fee)

@@ -204,8 +204,8 @@ fn market_order_fills_at_the_last_price_with_the_taker_fee_to_the_cent() {
 #[test]
 fn slippage_moves_taker_fills_against_the_trader_onto_the_tick() {
     let mut b = Broker::new(PaperConfig { slippage: dec!(0.001), ..PaperConfig::usdm(dec!(10000)) }).unwrap();
+    mark(&mut b, dec!(50000), 1000);
     last(&mut b, &btc(), dec!(50000.3), 1000);
-    mark(&mut b, dec!(50000), 900);
     let buy = place(&mut b, &order("a", &btc(), Side::Buy, OrderKind::Market, dec!(0.010))).unwrap();
     // 50000.3 * 1.001 = 50050.3003, up to the tick.
     assert_eq!(buy.fills[0].price.get(), dec!(50050.4));
@@ -224,7 +224,7 @@ fn a_stop_triggers_on_the_mark_and_close_position_orders_never_flip() {
     // The last price alone does not trigger a mark-price stop.
     last(&mut b, &btc(), dec!(48000), 1500);
     assert!(fills(&b.take_events()).is_empty());
-    // The mark does, and fills at the mark (newer than the last trade).
+    // The mark does, and fills at the worse of the mark and the last trade.
     mark(&mut b, dec!(48400), 2000);
     assert_eq!(fills(&b.take_events()), [("sl-1".to_owned(), dec!(0.010), dec!(48400), 2000)]);
     assert_eq!(held(&b), dec!(0));
@@ -557,4 +557,20 @@ fn symbols_are_watched_from_the_config_and_on_first_order() {
     assert!(b.take_new_symbols().is_empty());
     let bad = Broker::new(PaperConfig { default_leverage: 0, ..PaperConfig::usdm(dec!(1)) });
     assert!(matches!(bad, Err(VenueError::Config(_))));
+}
+
+#[test]
+fn a_gap_seen_on_one_stream_first_never_fills_at_the_other_streams_old_price() {
+    // Both streams at the same exchange time: the mark gaps down and triggers the stop while the
+    // last trade still shows the price before the gap.
+    let mut b = long_btc();
+    place(&mut b, &closing(order("sl-1", &btc(), Side::Sell, stop(dec!(48500)), dec!(0)))).unwrap();
+    last(&mut b, &btc(), dec!(50000), 2000);
+    mark(&mut b, dec!(45000), 2000);
+    assert_eq!(fills(&b.take_events()), [("sl-1".to_owned(), dec!(0.010), dec!(45000), 2000)]);
+    // A market order still takes the last trade when the mark is not newer.
+    last(&mut b, &btc(), dec!(45100), 3000);
+    mark(&mut b, dec!(45050), 3000);
+    let ack = place(&mut b, &order("en-2", &btc(), Side::Buy, OrderKind::Market, dec!(0.010))).unwrap();
+    assert_eq!(ack.fills[0].price.get(), dec!(45100));
 }
