@@ -205,11 +205,7 @@ async fn usdm_paper_fills_locally_and_sends_nothing() {
     sim.admin("POST", "/sim/shock?symbol=BTCUSDT&pct=-10");
     let stopped = fill_of(&mut user, &stop).await;
     assert_eq!((stopped.side, stopped.qty.get()), (Side::Sell, dec!(0.010)));
-    assert!(
-        stopped.price <= trigger,
-        "filled at the shocked price {} (trigger {trigger})",
-        stopped.price
-    );
+    assert!(stopped.price <= trigger, "filled at the shocked price {} (trigger {trigger})", stopped.price);
     assert_eq!(btc_position(&venue).await, Decimal::ZERO);
     assert_eq!(venue.query(&btc(), &stop).await.unwrap().unwrap().status, OrderStatus::Filled);
     assert_eq!(venue.cancel(&btc(), &take).await.unwrap().status, OrderStatus::Canceled);
@@ -396,6 +392,9 @@ fn futures_agent_in_paper_mode_journals_fills_sends_nothing_and_restarts_from_it
     w.kill();
     w.start();
     assert_eq!(w.status_positions(), positions_before, "the restart lost or invented paper positions");
+    let log = std::fs::read_to_string(w.dir.join("logs/futures_agent.log")).unwrap_or_default();
+    assert!(log.contains("paper account restored from the journal"), "{log}");
+    assert!(!log.contains("without all its protective orders"), "the protection was not restored: {log}");
     assert_eq!(w.kinds("order_sent").len(), sent_before, "the restart placed orders again");
     w.step_hour();
     assert_sim_untouched(&w.sim);

@@ -2,14 +2,14 @@
 //! go in (`place`, `cancel`), prices go in (`on_market`), and what a venue would report comes out
 //! as [`VenueEvent`]s (`take_events`). This file owns the account's state and the order entry
 //! side: duplicate ids, the instrument's filters, immediate fills of market and marketable limit
-//! orders, funds held by resting orders, cancels, queries, leverage, restore. What resting orders
-//! do when prices move is in `matching`.
+//! orders, funds held by resting orders, cancels, queries, leverage. What resting orders do when
+//! prices move is in `matching`; seeding the account from a snapshot is in `restore`.
 
 use std::collections::{BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 
-use super::config::{PaperConfig, PaperSnapshot, TriggerSource};
+use super::config::{PaperConfig, TriggerSource};
 use super::ledger::{Hold, Ledger};
 use crate::binance::cache::SymbolRules;
 use crate::binance::encode::{CheckedOrder, round_and_check};
@@ -129,7 +129,7 @@ pub(crate) struct Broker {
     pub(super) next_trade: u64,
     watched: BTreeSet<Symbol>,
     unwatched: Vec<Symbol>,
-    traded: bool,
+    pub(super) traded: bool,
 }
 
 fn duplicate(product: Product) -> VenueError {
@@ -205,7 +205,7 @@ impl Broker {
     }
 
     /// Takes REST prices for a symbol the stream has not priced (newer stream prices win).
-    fn absorb(&mut self, symbol: &Symbol, rest: RestQuote) {
+    pub(super) fn absorb(&mut self, symbol: &Symbol, rest: RestQuote) {
         let quote = self.quotes.entry(symbol.clone()).or_default();
         for (slot, obs) in [(&mut quote.last, rest.last), (&mut quote.mark, rest.mark)] {
             if let Some(obs) = obs
@@ -258,12 +258,16 @@ impl Broker {
         })
     }
 
-    fn known(&self, id: &ClientOrderId) -> bool {
+    pub(super) fn known(&self, id: &ClientOrderId) -> bool {
         self.done.contains_key(id) || self.open.iter().any(|o| &o.request.client_order_id == id)
     }
 
     /// Rounds and checks `order` as the real client would before sending it.
-    fn check(&self, order: &OrderRequest, rules: &InstrumentRules) -> Result<CheckedOrder, VenueError> {
+    pub(super) fn check(
+        &self,
+        order: &OrderRequest,
+        rules: &InstrumentRules,
+    ) -> Result<CheckedOrder, VenueError> {
         let symbol_rules = SymbolRules { rules: rules.clone(), market_max_qty: None };
         let quote = self.quotes.get(&order.symbol);
         let reference = match self.config.product {
@@ -279,7 +283,7 @@ impl Broker {
         Ok(checked)
     }
 
-    fn new_order(&mut self, order: &OrderRequest, checked: CheckedOrder) -> PaperOrder {
+    pub(super) fn new_order(&mut self, order: &OrderRequest, checked: CheckedOrder) -> PaperOrder {
         self.next_order += 1;
         let trail = match checked.kind {
             OrderKind::TrailingStop { activation, .. } => {
@@ -397,7 +401,7 @@ impl Broker {
     /// What a resting order holds: a spot sell its base quantity, a spot limit buy its quote
     /// value, a USD-M limit that grows the position its initial margin. Conditional USD-M orders
     /// hold nothing until they trigger (as on Binance's algo API).
-    fn hold_for(&self, paper: &PaperOrder) -> Result<Hold, VenueError> {
+    pub(super) fn hold_for(&self, paper: &PaperOrder) -> Result<Hold, VenueError> {
         let r = &paper.request;
         let (base, quote) = self.split(&r.symbol)?;
         let qty = r.qty.get();
@@ -515,71 +519,5 @@ impl Broker {
                 what: "cross margin in paper trading (positions are isolated)",
             }),
         }
-    }
-
-    /// Replaces the account with `snapshot` (see [`super::PaperVenue::restore`]); `rules` holds
-    /// the rules of every symbol in it, `prices` their current prices (to check trailing stops).
-    ///
-    /// # Errors
-    /// [`VenueError::Config`] after trading has begun, for positions on spot, for a resting order
-    /// that is not a limit or conditional order, breaks its symbol's filters, repeats a client
-    /// id or cannot hold its funds.
-    pub(crate) fn restore(
-        &mut self,
-        snapshot: &PaperSnapshot,
-        rules: &HashMap<Symbol, InstrumentRules>,
-        prices: HashMap<Symbol, RestQuote>,
-    ) -> Result<(), VenueError> {
-        let bad = |what: String| VenueError::Config(format!("paper restore: {what}"));
-        if self.traded || self.next_trade > 0 {
-            return Err(bad("the paper venue has already traded in this session".into()));
-        }
-        for (symbol, quote) in prices {
-            self.absorb(&symbol, quote);
-        }
-        let balances = if snapshot.balances.is_empty() {
-            self.config.balances.clone()
-        } else {
-            snapshot.balances.clone()
-        };
-        self.ledger =
-            Ledger::new(self.config.product == Product::UsdM, balances, self.config.default_leverage);
-        self.open.clear();
-        for p in &snapshot.positions {
-            let (_, quote) = self.split(&p.symbol)?;
-            let margin = self.ledger.margin_mut().ok_or_else(|| bad("spot has no positions".into()))?;
-            margin.seed_position(p, &quote);
-            self.watch(&p.symbol);
-        }
-        for resting in &snapshot.orders {
-            let order = &resting.order;
-            let id = &order.client_order_id;
-            let rule = rules
-                .get(&order.symbol)
-                .ok_or_else(|| bad(format!("no rules for {} ({id})", order.symbol)))?;
-            if !matches!(order.kind, OrderKind::Limit { .. }) && !order.kind.is_conditional() {
-                return Err(bad(format!("order {id} is a market order, which cannot rest")));
-            }
-            if self.known(id) {
-                return Err(bad(format!("client order id {id} appears twice")));
-            }
-            self.rules.insert(order.symbol.clone(), rule.clone());
-            let checked = self.check(order, rule).map_err(|e| bad(format!("order {id}: {e}")))?;
-            let mut paper = self.new_order(order, checked);
-            if let (Some(trail), Some(peak)) = (paper.trail.as_mut(), resting.peak) {
-                *trail = Trail { active: true, extreme: Some(peak.get()) };
-            }
-            let hold = self.hold_for(&paper)?;
-            if !self.ledger.hold(&hold) {
-                return Err(bad(format!(
-                    "order {id} needs {} {} that the balances do not have",
-                    hold.amount, hold.asset
-                )));
-            }
-            paper.hold = hold;
-            self.watch(&order.symbol);
-            self.open.push(paper);
-        }
-        Ok(())
     }
 }

@@ -54,15 +54,17 @@
 //! | file      | owns                                                           |
 //! |-----------|----------------------------------------------------------------|
 //! | `config`  | `PaperConfig`, `TriggerSource`, `PaperSnapshot`, `RestingOrder` |
-//! | `broker`  | the account state, order entry, cancels, queries, restore      |
+//! | `broker`  | the account state, order entry, cancels, queries               |
 //! | `matching`| resting orders on price updates, executions, funding           |
 //! | `ledger`  | USD-M margin and spot wallets: funds, holds, booking fills     |
+//! | `restore` | seeding the account from a `PaperSnapshot`                     |
 //! | `task`    | the owner task, the broker's market stream, user streams       |
 
 mod broker;
 mod config;
 mod ledger;
 mod matching;
+mod restore;
 mod task;
 
 #[cfg(test)]
