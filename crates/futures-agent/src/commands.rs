@@ -404,3 +404,32 @@ pub fn bars(args: &BarsArgs) -> ExitCode {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal_file(name: &str, text: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("fa-paper-journal-{}-{name}.jsonl", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn the_journal_is_read_without_its_torn_last_line_and_a_bad_middle_line_is_an_error() {
+        let good = "{\"seq\":1,\"ts\":5,\"kind\":\"session\",\"session_ms\":5}\n";
+        let torn = journal_file("torn", &format!("{good}{{\"seq\":2,\"ts\":6,\"ki"));
+        let records = read_journal(&torn).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!((records[0].seq, records[0].kind.as_str()), (1, "session"));
+        let unterminated = journal_file("unterminated", good.trim_end());
+        assert!(read_journal(&unterminated).unwrap().is_empty(), "a last line without its newline is torn");
+        let bad = journal_file("bad", &format!("not json\n{good}"));
+        let err = read_journal(&bad).unwrap_err();
+        assert!(matches!(err, RunError::Replay(ref text) if text.contains("line 1")), "{err}");
+        assert!(read_journal(Path::new("/nonexistent/fa-journal.jsonl")).unwrap().is_empty());
+        for path in [torn, unterminated, bad] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}

@@ -12,7 +12,8 @@
 //! Spot accounting (Binance's): a buy pays `qty * price` of the quote asset and receives `qty`
 //! of the base asset less the fee (charged in the base asset); a sell gives `qty` of the base
 //! and receives `qty * price` less the fee (in the quote asset). A resting sell locks its base
-//! quantity, a resting limit buy its quote value.
+//! quantity, a resting limit buy its quote value; a conditional buy locks nothing and is checked
+//! for funds when it triggers.
 
 use std::collections::{BTreeMap, HashMap};
 
