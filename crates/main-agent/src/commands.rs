@@ -166,6 +166,7 @@ pub fn check(args: &LiveArgs) -> ExitCode {
             symbols: &settings.config.symbols,
             warnings: &settings.warnings,
             has_credentials: settings.credentials.is_some(),
+            paper: settings.config.paper,
             rest_url: &settings.endpoints.rest,
         },
     )

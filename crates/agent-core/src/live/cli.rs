@@ -113,8 +113,10 @@ pub struct CheckInput<'a> {
     pub symbols: &'a [Symbol],
     /// Warnings of the settings.
     pub warnings: &'a [String],
-    /// True when API credentials are present.
+    /// True when the client holds API credentials.
     pub has_credentials: bool,
+    /// Paper trading: the account is the paper broker's, not the venue's.
+    pub paper: bool,
     /// The REST base URL.
     pub rest_url: &'a str,
 }
@@ -128,7 +130,11 @@ pub fn check<V: MarketData + Execution>(venue: &V, input: &CheckInput<'_>) -> Ex
     }
     println!(
         "ok    secrets: {}",
-        if input.has_credentials { "API key present (not shown)" } else { "none needed (paper)" }
+        if input.has_credentials {
+            "API key present (not shown)"
+        } else {
+            "no API key used (paper: market data only)"
+        }
     );
     let Ok(rt) = runtime() else { return ExitCode::from(1) };
     rt.block_on(async {
@@ -146,7 +152,10 @@ pub fn check<V: MarketData + Execution>(venue: &V, input: &CheckInput<'_>) -> Ex
                 failed = true;
             }
         }
-        if !failed {
+        if !failed && input.paper {
+            println!("ok    paper: orders fill locally on the venue's prices; no API key is used");
+        }
+        if !failed && !input.paper {
             match venue.balances().await {
                 Ok(balances) => {
                     let usdt = balances.iter().find(|b| b.asset == "USDT").map_or_else(|| "0".to_owned(), |b| b.wallet.to_string());
@@ -157,6 +166,8 @@ pub fn check<V: MarketData + Execution>(venue: &V, input: &CheckInput<'_>) -> Ex
                     failed = true;
                 }
             }
+        }
+        if !failed {
             for symbol in input.symbols {
                 match venue.instrument_rules(symbol).await {
                     Ok(rules) => println!("ok    {rules}"),

@@ -102,7 +102,10 @@ impl RunError {
     /// Exit code: 2 for a state a person must look at (mismatch, corrupt journal), 1 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Mismatch(_) | Self::Replay(_) | Self::Unlisted(_) | Self::Journal(JournalError::Corrupt { .. }) => 2,
+            Self::Mismatch(_)
+            | Self::Replay(_)
+            | Self::Unlisted(_)
+            | Self::Journal(JournalError::Corrupt { .. }) => 2,
             _ => 1,
         }
     }

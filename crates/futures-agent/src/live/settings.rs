@@ -8,7 +8,9 @@
 //! `TB_PAPER_TRADING`; `FUTURES_VENUE` picks the venue. API keys come only from
 //! `BINANCE_API_KEY` / `BINANCE_API_SECRET` in the environment or the dotenv files; for the
 //! simulator, from its config's demo account. Real money needs all three of DESIGN §4:
-//! `venue = "binance"`, `paper = false` and `DUAL_AGENT_LIVE=yes`.
+//! `venue = "binance"`, `paper = false` and `DUAL_AGENT_LIVE=yes`. In paper mode the venue
+//! client gets no API key at all (it only reads market data; exchange-core's paper broker fills
+//! the orders), and the paper account starts from the strategy's capital, fee and slippage.
 
 use std::path::{Path, PathBuf};
 
@@ -17,9 +19,11 @@ use agent_core::dotenv::Layers;
 use agent_core::live::runtime::AgentSettings;
 use agent_core::live::venue::{VenueRequest, VenueSettings, truthy};
 use exchange_core::Symbol;
+use exchange_core::paper::PaperConfig;
 use exchange_core::signing::ApiCredentials;
 use exchange_core::venue::{Endpoints, Environment, Product};
 use risk_core::params::FuturesRiskParams;
+use rust_decimal::Decimal;
 
 use crate::config::FuturesConfig;
 
@@ -171,6 +175,24 @@ impl Settings {
     /// `paper` or `live`.
     pub fn mode(&self) -> &'static str {
         if self.config.paper { "paper" } else { "live" }
+    }
+
+    /// The credentials the venue client gets: none in paper mode, so that the client could not
+    /// place an order even by mistake (the paper broker never asks it to).
+    pub fn client_credentials(&self) -> Option<ApiCredentials> {
+        if self.config.paper { None } else { self.credentials.clone() }
+    }
+
+    /// The paper broker's config: the strategy's capital, taker fee and slippage (paper fills
+    /// cost what the backtest charges), the configured symbols streamed from the start.
+    pub fn paper_config(&self) -> PaperConfig {
+        let s = &self.config.strategy;
+        PaperConfig {
+            taker_fee: s.fee,
+            slippage: s.slippage_bps / Decimal::from(10_000),
+            ..PaperConfig::usdm(s.capital)
+        }
+        .watching(self.config.symbols.clone())
     }
 
     /// The journal file.
@@ -326,6 +348,25 @@ mod tests {
             Settings::resolve(Some(&cfg.path), &layers(&[]), &CliOverrides { venue: None, paper: true })
                 .unwrap();
         assert_eq!(paper.mode(), "paper");
+        assert!(paper.client_credentials().is_none());
+    }
+
+    #[test]
+    fn paper_mode_gives_the_client_no_key_and_the_broker_the_strategy_costs() {
+        let cfg = config_file("paper = true\n[strategy]\ncapital = 2500\nfee = 0.0004\nslippage_bps = 2\n");
+        let s = Settings::resolve(Some(&cfg.path), &layers(&[]), &CliOverrides::default()).unwrap();
+        assert!(s.credentials.is_some(), "the sim's demo key is read");
+        assert!(s.client_credentials().is_none(), "but not handed to the client in paper mode");
+        let paper = s.paper_config();
+        assert_eq!(paper.balances.get("USDT").map(ToString::to_string).as_deref(), Some("2500"));
+        assert_eq!(
+            (paper.taker_fee.to_string(), paper.slippage.to_string()),
+            ("0.0004".into(), "0.0002".into())
+        );
+        assert_eq!(paper.symbols, s.config.symbols);
+        let live =
+            Settings::resolve(Some(&config_file("").path), &layers(&[]), &CliOverrides::default()).unwrap();
+        assert!(live.client_credentials().is_some());
     }
 
     #[test]
