@@ -111,6 +111,20 @@ impl Journal {
         Ok(Opened { journal: Self { path: path.to_path_buf(), file, next_seq }, records, warning })
     }
 
+    /// Reads the journal at `path` without opening it for writing (a torn last line is skipped,
+    /// as [`Journal::open`] would cut it); no file is no records.
+    ///
+    /// # Errors
+    /// When the file cannot be read, or a line before the last is corrupt.
+    pub fn read(path: &Path) -> Result<Vec<JournalRecord>, JournalError> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(JournalError::Io { path: path.to_path_buf(), source }),
+        };
+        Ok(read_back(path, &bytes)?.0)
+    }
+
     /// Appends a record of `kind` at event time `ts` with `fields` (a struct or map that
     /// serializes to a JSON object); returns its `seq`.
     ///
@@ -207,6 +221,22 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("journal-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir.join("logs").join("trades.jsonl")
+    }
+
+    #[test]
+    fn read_only_skips_a_torn_last_line_and_refuses_a_corrupt_middle_one() {
+        let path = temp_path("read-only");
+        assert!(Journal::read(&path).unwrap().is_empty(), "no file is no records");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let good = "{\"seq\":1,\"ts\":5,\"kind\":\"session\",\"session_ms\":5}\n";
+        std::fs::write(&path, format!("{good}{{\"seq\":2,\"ts\":6,\"ki")).unwrap();
+        let records = Journal::read(&path).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!((records[0].seq, records[0].kind.as_str()), (1, "session"));
+        assert!(std::fs::read_to_string(&path).unwrap().ends_with("\"ki"), "reading leaves the file alone");
+        std::fs::write(&path, format!("not json\n{good}")).unwrap();
+        let err = Journal::read(&path).unwrap_err();
+        assert!(matches!(err, JournalError::Corrupt { line: 1, .. }), "{err}");
     }
 
     #[test]

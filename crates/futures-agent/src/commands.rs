@@ -9,20 +9,18 @@
 //! ([`paper_venue`]) so that the reconciliation finds the paper positions and protective orders
 //! the journal left.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agent_core::dotenv::Layers;
-use agent_core::journal::JournalRecord;
 use agent_core::live::cli::{self, CheckInput};
+use agent_core::live::paper;
 use agent_core::live::runtime::{Agent, RunError};
 use exchange_core::binance::{BinanceUsdm, BinanceUsdmConfig};
-use exchange_core::paper::{PaperSnapshot, PaperVenue, RestingOrder};
+use exchange_core::paper::PaperVenue;
 use exchange_core::venue::{
     Execution, KlineInterval, MarketData, MarketFeed, UserDataFeed, install_crypto_provider,
 };
-use exchange_core::{ClientOrderId, MarginMode, OrderRequest, Position, Price, Qty};
 use notify::Notifier;
 use tokio_util::sync::CancellationToken;
 
@@ -108,120 +106,26 @@ where
     agent.run(adopt, CancellationToken::new()).await
 }
 
-/// Paper mode's venue: a [`PaperVenue`] over `venue` (market data only), holding the paper account
-/// the journal describes ([`paper_snapshot`]). Call it before `Agent::prepare` and hand the result
-/// to it: the runtime then reconciles against a venue that knows the journal's positions and
-/// protective orders.
-///
-/// # Errors
-/// A venue error (rules, prices), a journal that cannot be read or replayed, or a snapshot the
-/// paper broker refuses.
-pub async fn paper_venue(
-    venue: BinanceUsdm,
-    settings: &Settings,
-) -> Result<PaperVenue<BinanceUsdm>, RunError> {
-    let paper = PaperVenue::start(venue, settings.paper_config())?;
-    let snapshot = paper_snapshot(paper.inner(), settings).await?;
-    if !snapshot.positions.is_empty() {
-        tracing::info!(
-            positions = snapshot.positions.len(),
-            orders = snapshot.orders.len(),
-            "paper account restored from the journal"
-        );
-    }
-    paper.restore(snapshot).await?;
-    Ok(paper)
-}
-
-/// The paper account as the journal at `settings.journal_path()` left it: the journal replayed
-/// through a [`LiveEngine`] (as `Agent::prepare` does), then [`snapshot_of`] it. A missing or empty
-/// journal is a fresh account. The file is only read here (the agent opens it for writing, under
-/// its PID file, right after): a torn last line is skipped, as opening the journal will cut it.
-///
-/// # Errors
-/// The journal unreadable, a line before the last that is not a record, a record the engine
-/// cannot replay, or the venue failing to give a symbol's rules.
-pub async fn paper_snapshot<V: MarketData>(
-    venue: &V,
-    settings: &Settings,
-) -> Result<PaperSnapshot, RunError> {
-    let records = read_journal(&settings.journal_path())?;
-    if records.is_empty() {
-        return Ok(PaperSnapshot::default());
-    }
-    let mut symbols = Vec::new();
-    for symbol in &settings.config.symbols {
-        symbols.push((symbol.clone(), venue.instrument_rules(symbol).await?));
-    }
-    let mut engine = LiveEngine::new(EngineConfig {
-        params: settings.config.strategy.clone(),
-        symbols,
-        interval_ms: KlineInterval::H1.millis(),
-        session_ms: 0,
-    });
-    engine.replay(&records).map_err(RunError::Replay)?;
-    Ok(snapshot_of(&engine, &records))
-}
-
-/// The paper account a replayed engine describes: the USDT wallet (capital + realized P&L - fees
-/// + funding), every open position with its leverage, and each open position's protective orders
-///   still resting, as their `order_sent` records sent them (same client order ids). A trailing
-///   stop's peak is not journaled: it tracks afresh after the restart.
-pub fn snapshot_of(engine: &LiveEngine, records: &[JournalRecord]) -> PaperSnapshot {
-    let sent: HashMap<ClientOrderId, OrderRequest> = records
-        .iter()
-        .filter(|r| r.kind == "order_sent")
-        .filter_map(|r| serde_json::from_value::<OrderRequest>(r.fields.get("order")?.clone()).ok())
-        .map(|o| (o.client_order_id.clone(), o))
-        .collect();
-    let mut snapshot = PaperSnapshot {
-        balances: BTreeMap::from([("USDT".to_owned(), engine.wallet())]),
-        ..PaperSnapshot::default()
+/// Paper mode's venue: a `PaperVenue` over `venue` holding the paper account the journal
+/// describes (agent-core's `live::paper`).
+async fn paper_venue(venue: BinanceUsdm, settings: &Settings) -> Result<PaperVenue<BinanceUsdm>, RunError> {
+    let params = settings.config.strategy.clone();
+    let build = |rules, session_ms| {
+        FuturesLive::new(LiveEngine::new(EngineConfig {
+            params,
+            symbols: rules,
+            interval_ms: KlineInterval::H1.millis(),
+            session_ms,
+        }))
     };
-    for (symbol, book, _) in engine.books() {
-        let Some(pos) = &book.position else { continue };
-        snapshot.positions.push(Position {
-            symbol: symbol.clone(),
-            side: pos.side,
-            qty: Qty::new(pos.qty),
-            entry_price: Price::new(pos.entry_price),
-            leverage: pos.leverage,
-            margin_mode: MarginMode::Isolated,
-            liquidation_price: None,
-        });
-        for id in pos.protection.ids() {
-            match sent.get(&id) {
-                Some(order) => snapshot.orders.push(RestingOrder { order: order.clone(), peak: None }),
-                None => {
-                    tracing::warn!(%id, %symbol, "protective order missing from the journal: not restored")
-                }
-            }
-        }
-    }
-    snapshot
-}
-
-/// The journal's records, read without opening it for writing; empty when there is none.
-fn read_journal(path: &Path) -> Result<Vec<JournalRecord>, RunError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(RunError::Io { context: format!("reading {}", path.display()), source }),
-    };
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let mut records = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        let last = i + 1 == lines.len();
-        match serde_json::from_str::<JournalRecord>(line.trim_end()) {
-            Ok(record) if line.ends_with('\n') => records.push(record),
-            Err(e) if !last => {
-                return Err(RunError::Replay(format!("journal {} line {}: {e}", path.display(), i + 1)));
-            }
-            // A torn last line: never acknowledged, cut off when the journal is opened.
-            _ => {}
-        }
-    }
-    Ok(records)
+    paper::paper_venue(
+        venue,
+        settings.paper_config(),
+        &settings.journal_path(),
+        &settings.config.symbols,
+        build,
+    )
+    .await
 }
 
 /// `futures-agent check`: says what is wrong, one line per check.
@@ -257,33 +161,4 @@ pub fn bars(args: &BarsArgs) -> ExitCode {
     };
     let Ok(venue) = venue(&settings) else { return ExitCode::from(1) };
     cli::bars(&venue, &symbol, interval, args.count, &settings.endpoints.rest)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn journal_file(name: &str, text: &str) -> PathBuf {
-        let path = std::env::temp_dir().join(format!("fa-paper-journal-{}-{name}.jsonl", std::process::id()));
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    #[test]
-    fn the_journal_is_read_without_its_torn_last_line_and_a_bad_middle_line_is_an_error() {
-        let good = "{\"seq\":1,\"ts\":5,\"kind\":\"session\",\"session_ms\":5}\n";
-        let torn = journal_file("torn", &format!("{good}{{\"seq\":2,\"ts\":6,\"ki"));
-        let records = read_journal(&torn).unwrap();
-        assert_eq!(records.len(), 1);
-        assert_eq!((records[0].seq, records[0].kind.as_str()), (1, "session"));
-        let unterminated = journal_file("unterminated", good.trim_end());
-        assert!(read_journal(&unterminated).unwrap().is_empty(), "a last line without its newline is torn");
-        let bad = journal_file("bad", &format!("not json\n{good}"));
-        let err = read_journal(&bad).unwrap_err();
-        assert!(matches!(err, RunError::Replay(ref text) if text.contains("line 1")), "{err}");
-        assert!(read_journal(Path::new("/nonexistent/fa-journal.jsonl")).unwrap().is_empty());
-        for path in [torn, unterminated, bad] {
-            let _ = std::fs::remove_file(path);
-        }
-    }
 }

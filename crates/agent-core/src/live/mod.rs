@@ -10,9 +10,11 @@
 //! crate feature `runtime` (venue clients, tokio, notify), which the agents turn on.
 
 pub mod cli;
+pub mod paper;
 pub mod runtime;
 pub mod venue;
 
+use exchange_core::paper::PaperSnapshot;
 use exchange_core::venue::{AccountUpdate, MarkPrice};
 use exchange_core::{
     Balance, Bar, ClientOrderId, Fill, MarginMode, OrderRequest, OrderUpdate, Position, Symbol,
@@ -202,6 +204,11 @@ pub trait LiveEngine: Send {
         adopt: bool,
         now: i64,
     ) -> Result<Vec<Command>, Mismatch>;
+
+    /// The account the books describe, for a paper venue rebuilt after a restart: the quote
+    /// balance (and on spot the held assets), the open positions, and each holding's protective
+    /// orders still resting, as the journal's `order_sent` records in `records` sent them.
+    fn paper_account(&self, records: &[JournalRecord]) -> PaperSnapshot;
 
     /// Replaces the strategy and risk keys (config reload).
     fn set_params(&mut self, params: Self::Params);

@@ -1,13 +1,16 @@
 //! futures-agent as agent-core's runtime sees it: the engine plus the latest mark prices (for
 //! the status snapshot and funding), behind the `LiveEngine` trait.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use agent_core::journal::JournalRecord;
 use agent_core::live::{Command, Holdings, LiveEngine, Mismatch, StatusContext};
 use agent_core::status::StatusSnapshot;
+use exchange_core::paper::{PaperSnapshot, RestingOrder};
 use exchange_core::venue::{AccountUpdate, MarkPrice};
-use exchange_core::{Bar, ClientOrderId, Fill, MarginMode, OrderUpdate, Symbol};
+use exchange_core::{
+    Bar, ClientOrderId, Fill, MarginMode, OrderRequest, OrderUpdate, Position, Price, Qty, Symbol,
+};
 use risk_core::params::FuturesRiskParams;
 use rust_decimal::Decimal;
 
@@ -152,6 +155,43 @@ impl LiveEngine for FuturesLive {
         now: i64,
     ) -> Result<Vec<Command>, Mismatch> {
         reconcile::reconcile_holdings(&mut self.engine, holdings, adopt, now)
+    }
+
+    /// The USDT wallet (capital + realized P&L - fees + funding), every open position with its
+    /// leverage, and each open position's protective orders as their `order_sent` records sent
+    /// them. A trailing stop's peak is not journaled: it tracks afresh after the restart.
+    fn paper_account(&self, records: &[JournalRecord]) -> PaperSnapshot {
+        let sent: HashMap<ClientOrderId, OrderRequest> = records
+            .iter()
+            .filter(|r| r.kind == "order_sent")
+            .filter_map(|r| serde_json::from_value::<OrderRequest>(r.fields.get("order")?.clone()).ok())
+            .map(|o| (o.client_order_id.clone(), o))
+            .collect();
+        let mut snapshot = PaperSnapshot {
+            balances: BTreeMap::from([("USDT".to_owned(), self.engine.wallet())]),
+            ..PaperSnapshot::default()
+        };
+        for (symbol, book, _) in self.engine.books() {
+            let Some(pos) = &book.position else { continue };
+            snapshot.positions.push(Position {
+                symbol: symbol.clone(),
+                side: pos.side,
+                qty: Qty::new(pos.qty),
+                entry_price: Price::new(pos.entry_price),
+                leverage: pos.leverage,
+                margin_mode: MarginMode::Isolated,
+                liquidation_price: None,
+            });
+            for id in pos.protection.ids() {
+                match sent.get(&id) {
+                    Some(order) => snapshot.orders.push(RestingOrder { order: order.clone(), peak: None }),
+                    None => {
+                        tracing::warn!(%id, %symbol, "protective order missing from the journal: not restored")
+                    }
+                }
+            }
+        }
+        snapshot
     }
 
     fn set_params(&mut self, params: FuturesRiskParams) {
