@@ -9,6 +9,7 @@
 pub mod ablation;
 pub mod backtest;
 pub mod config;
+pub mod live;
 pub mod report;
 pub mod settings;
 
