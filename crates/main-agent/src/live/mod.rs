@@ -4,7 +4,8 @@
 //!
 //! | file        | owns                                                                     |
 //! |-------------|--------------------------------------------------------------------------|
-//! | `engine`    | the engine: bars gathered by open time, the close's decisions, entries   |
+//! | `engine`    | the engine: its state, bars gathered by open time, seeded history        |
+//! | `close`     | a close's decisions: indicators, gate, daily loss cap, exits, entries    |
 //! | `book`      | one pair's entry, holding, stop state, dust, and fill accounting         |
 //! | `orders`    | order updates, fills, failed placements: the stop's life, exits, flatten |
 //! | `reconcile` | the two reconciliation phases: awaited orders, balances and open orders  |
@@ -13,6 +14,7 @@
 //! | `drive`     | the `LiveEngine` trait over the engine's methods                         |
 
 pub mod book;
+mod close;
 mod drive;
 pub mod engine;
 mod orders;

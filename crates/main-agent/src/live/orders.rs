@@ -204,6 +204,10 @@ impl SpotLiveEngine {
         if book.position.as_ref().is_none_or(|p| p.stop != StopState::None || p.is_exiting()) {
             return Vec::new();
         }
+        if self.halted {
+            // Bought while a flatten was under way: sold at once, not protected.
+            return self.sell_now(i, SpotExitReason::Flatten, ts);
+        }
         self.protect(i, atr, ts)
     }
 
@@ -377,9 +381,11 @@ impl SpotLiveEngine {
         self.last_event_ms = self.last_event_ms.max(ts);
         out.push(record("order_failed", ts, json!({"symbol": symbol, "id": id, "error": error})));
         let book = &mut self.pairs[i].book;
-        if book.entry.as_ref().is_some_and(|e| &e.id == id) {
-            book.entry = None;
+        if let Some(entry) = book.entry.as_mut().filter(|e| &e.id == id) {
+            // Whatever it bought before failing is protected; the rest of the cash is freed.
+            entry.final_filled = Some(entry.filled);
             out.push(Command::critical(format!("main-agent: the entry {id} on {symbol} failed: {error}")));
+            out.extend(self.complete_entry(i, ts));
             return out;
         }
         let Some(pos) = book.position.as_mut() else { return out };

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 use super::sim::{
-    Entered, T0, a, bars, cancels, context, critical, easy_params, engine_with, entered, fill, places,
+    Entered, HOUR, T0, a, bars, cancels, context, critical, easy_params, engine_with, entered, fill, places,
     records, rising, rules, stop_of, sym, trigger, until_entry, update,
 };
 use crate::live::{MODEL_FILE, StopState};
@@ -369,4 +369,35 @@ fn seeding_trains_the_gate_and_a_saved_model_starts_the_next_one() {
     let cmds = broken.on_bar_closed(&sym("AUSDT"), bars(0, &[100.0])[0]);
     assert!(critical(&cmds).iter().any(|a| a.contains("saved gate model")), "{cmds:?}");
     assert!(broken.gate().model().is_none());
+}
+
+#[test]
+fn an_entry_filled_after_a_flatten_is_sold_not_protected() {
+    let mut e = engine_with(easy_params(), &["AUSDT"], None);
+    let all = bars(0, &rising(60));
+    let (entry, k) = until_entry(&mut e, &all);
+    e.flatten(all[k].open_time_ms + HOUR);
+    let q = entry.qty.get();
+    let t = all[k + 1].open_time_ms + 10;
+    let f = fill(&entry, q, all[k + 1].open.get(), q * dec!(0.001), "A", "b1", t);
+    let cmds = e.on_order_update(&update(&entry, OrderStatus::Filled, q, Some(f), t));
+    let sent = places(&cmds);
+    assert_eq!(sent.len(), 1, "{cmds:?}");
+    assert_eq!((sent[0].side, sent[0].kind), (Side::Sell, OrderKind::Market));
+}
+
+#[test]
+fn an_entry_that_failed_after_a_partial_fill_protects_what_it_bought() {
+    let mut e = engine_with(easy_params(), &["AUSDT"], None);
+    let all = bars(0, &rising(60));
+    let (entry, k) = until_entry(&mut e, &all);
+    let t = all[k + 1].open_time_ms;
+    e.on_fill(&fill(&entry, dec!(10), all[k + 1].open.get(), dec!(0.01), "A", "p1", t));
+    let cmds = e.on_place_failed(&entry.client_order_id, &a(), "the venue does not know it", t + 5);
+    assert_eq!(critical(&cmds).len(), 1);
+    let stop = stop_of(&cmds);
+    assert_eq!(stop.qty.get(), dec!(9.99));
+    let book = e.books().next().unwrap().1;
+    assert!(book.entry.is_none(), "its reservation is freed");
+    assert_eq!(e.cash(), dec!(10000) - dec!(10) * all[k + 1].open.get());
 }
