@@ -3,6 +3,7 @@
 //! fsync, rename, fsync of the directory) on every change and at least every 10 s, so a reader
 //! never sees half a file. It holds no secrets.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -47,6 +48,10 @@ pub struct StatusSnapshot {
     pub breaker: BreakerStatus,
     /// The last error worth a person's attention.
     pub last_error: Option<String>,
+    /// The market regime per asset and for the market (`market`), as classified at the latest
+    /// close (main-agent; empty and left out for futures-agent and in older files).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub regimes: BTreeMap<String, String>,
 }
 
 /// One open position as shown.
@@ -169,6 +174,7 @@ mod tests {
             win_rate_today: None,
             breaker: BreakerStatus { tripped: false, tripped_on: None },
             last_error: None,
+            regimes: BTreeMap::new(),
         }
     }
 
@@ -186,5 +192,19 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"daily_pnl\": \"-3\""), "{text}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn regimes_are_optional_and_left_out_when_empty() {
+        let text = serde_json::to_string(&sample()).unwrap();
+        assert!(!text.contains("regimes"), "{text}");
+        let old: StatusSnapshot = serde_json::from_str(&text).unwrap();
+        assert!(old.regimes.is_empty(), "a file without the field still reads");
+        let mut main = sample();
+        main.regimes.insert("BTCUSDT".into(), "trend_up".into());
+        main.regimes.insert("market".into(), "trend_up".into());
+        let text = serde_json::to_string(&main).unwrap();
+        assert!(text.contains("\"regimes\":{\"BTCUSDT\":\"trend_up\",\"market\":\"trend_up\"}"), "{text}");
+        assert_eq!(serde_json::from_str::<StatusSnapshot>(&text).unwrap(), main);
     }
 }

@@ -2,25 +2,34 @@
 //! shared runtime (`live::runtime`) and command pieces (`live::cli`). Settings resolve with
 //! DESIGN §9's precedence (command line > environment > `main_agent_config.env` and `.env` >
 //! the TOML file > defaults); the venue (URLs, credentials, the real-money guard) as for the
-//! futures agent (`agent_core::live::venue`), on Binance spot.
+//! futures agent (`agent_core::live::venue`), on Binance spot. Paper mode trades through
+//! exchange-core's `PaperVenue` over the spot client, its account rebuilt from the journal.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use agent_core::dotenv::Layers;
-use agent_core::live::cli::{self, BarsArgs, CheckInput, LiveArgs};
-use agent_core::live::runtime::AgentSettings;
+use agent_core::live::cli::{self, BarsArgs, CheckInput, LiveArgs, RunArgs};
+use agent_core::live::paper;
+use agent_core::live::runtime::{Agent, AgentSettings, RunError};
 use agent_core::live::venue::{VenueRequest, VenueSettings};
 use agent_core::spot::SpotParams;
 use exchange_core::binance::{BinanceSpot, BinanceSpotConfig};
+use exchange_core::paper::PaperConfig;
 use exchange_core::signing::ApiCredentials;
-use exchange_core::venue::{Endpoints, Environment, Product, install_crypto_provider};
+use exchange_core::venue::{
+    Endpoints, Environment, Execution, KlineInterval, MarketData, MarketFeed, Product, UserDataFeed,
+    install_crypto_provider,
+};
+use exchange_core::{InstrumentRules, Symbol};
+use notify::Notifier;
+use rust_decimal::Decimal;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::MainConfig;
+use crate::live::{MODEL_FILE, SpotEngineConfig, SpotLiveEngine};
 use crate::settings::{DOTENV_FILES, resolve};
-
-/// The gate model saved in `run_dir` (written by the engine on every refit).
-pub const MODEL_FILE: &str = "main-agent.model.json";
 
 /// Resolved settings of a live run.
 #[derive(Debug, Clone)]
@@ -77,6 +86,39 @@ impl LiveSettings {
     /// `paper` or `live`.
     pub fn mode(&self) -> &'static str {
         if self.config.paper { "paper" } else { "live" }
+    }
+
+    /// The credentials the venue client gets: none in paper mode, so that it could not place an
+    /// order even by mistake (the paper broker never asks it to).
+    pub fn client_credentials(&self) -> Option<ApiCredentials> {
+        if self.config.paper { None } else { self.credentials.clone() }
+    }
+
+    /// The paper broker's account: the agent's capital in USDT, the strategy's taker fee and
+    /// slippage (paper fills cost what the backtest charges), the pairs streamed from the start.
+    pub fn paper_config(&self) -> PaperConfig {
+        let costs = &self.config.costs;
+        PaperConfig {
+            taker_fee: costs.fee,
+            slippage: costs.slippage_bps / Decimal::from(10_000),
+            ..PaperConfig::spot(BTreeMap::from([("USDT".to_owned(), self.config.capital)]))
+        }
+        .watching(self.config.symbols.clone())
+    }
+
+    /// The engine for `rules` (the venue's, per pair) and the session starting at `session_ms`,
+    /// with the gate model saved earlier in `run_dir`, if any.
+    fn engine(&self, rules: Vec<(Symbol, InstrumentRules)>, session_ms: u64) -> SpotLiveEngine {
+        let model_path = self.config.run_dir.join(MODEL_FILE);
+        let saved_model = std::fs::read_to_string(&model_path).ok();
+        SpotLiveEngine::new(SpotEngineConfig {
+            params: self.config.params(),
+            symbols: rules,
+            interval_ms: KlineInterval::H1.millis(),
+            session_ms,
+            capital: self.config.capital,
+            saved_model,
+        })
     }
 }
 
@@ -144,11 +186,67 @@ fn settings(args: &LiveArgs) -> Result<(LiveSettings, Layers), ExitCode> {
 
 fn venue(settings: &LiveSettings) -> Result<BinanceSpot, ExitCode> {
     install_crypto_provider();
-    BinanceSpot::new(BinanceSpotConfig::new(settings.endpoints.clone(), settings.credentials.clone()))
+    BinanceSpot::new(BinanceSpotConfig::new(settings.endpoints.clone(), settings.client_credentials()))
         .map_err(|e| {
             eprintln!("error: cannot set up the venue client: {e}");
             ExitCode::from(1)
         })
+}
+
+/// `main-agent run`: the daemon.
+pub fn run(args: &RunArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => code,
+    }
+}
+
+fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
+    let (settings, layers) = settings(&args.live)?;
+    cli::init_logging(&settings.config.log_dir, "main_agent.log", "MAIN_AGENT_LOG")?;
+    for warning in &settings.warnings {
+        tracing::warn!("{warning}");
+    }
+    let venue = venue(&settings)?;
+    let rt = cli::runtime()?;
+    rt.block_on(async {
+        let notifier = cli::notifier(&layers);
+        let outcome = if settings.config.paper {
+            let build = |rules, session_ms| settings.engine(rules, session_ms);
+            let journal = settings.journal_path();
+            match paper::paper_venue(
+                venue,
+                settings.paper_config(),
+                &journal,
+                &settings.config.symbols,
+                build,
+            )
+            .await
+            {
+                Ok(paper) => trade(paper, settings, notifier, args.adopt).await,
+                Err(e) => Err(e),
+            }
+        } else {
+            trade(venue, settings, notifier, args.adopt).await
+        };
+        outcome.map_err(|e| {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        })
+    })
+}
+
+/// Runs the agent on `venue` until it stops.
+async fn trade<V>(venue: V, settings: LiveSettings, notifier: Notifier, adopt: bool) -> Result<(), RunError>
+where
+    V: MarketData + Execution + UserDataFeed + MarketFeed,
+{
+    let symbols = settings.config.symbols.clone();
+    let engine_settings = settings.clone();
+    let build = move |rules, session_ms| engine_settings.engine(rules, session_ms);
+    let (agent, _pid) = Agent::prepare(venue, settings, notifier, &symbols, build).await?;
+    agent.run(adopt, CancellationToken::new()).await
 }
 
 /// `main-agent check`: says what is wrong, one line per check.
@@ -165,7 +263,7 @@ pub fn check(args: &LiveArgs) -> ExitCode {
             mode: settings.mode(),
             symbols: &settings.config.symbols,
             warnings: &settings.warnings,
-            has_credentials: settings.credentials.is_some(),
+            has_credentials: settings.client_credentials().is_some(),
             paper: settings.config.paper,
             rest_url: &settings.endpoints.rest,
         },

@@ -11,6 +11,7 @@ pub mod ablation;
 pub mod backtest;
 pub mod commands;
 pub mod config;
+pub mod live;
 pub mod report;
 pub mod settings;
 
@@ -30,6 +31,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Trade on the configured venue (the default when no command is given).
+    Run(agent_core::live::cli::RunArgs),
     /// Check the config, secrets, connectivity, clock offset, permissions and symbols.
     Check(agent_core::live::cli::LiveArgs),
     /// Print the last bars from the configured venue: `bars BTCUSDT 1h 5`.
@@ -40,14 +43,11 @@ pub enum Command {
 
 /// Runs a parsed command line; returns the process exit code (0 ok, 1 failure, 2 bad input).
 pub fn run(cli: Cli) -> ExitCode {
-    match cli.command {
-        Some(Command::Check(args)) => commands::check(&args),
-        Some(Command::Bars(args)) => commands::bars(&args),
-        Some(Command::Backtest(args)) => run_backtest_command(&args),
-        None => {
-            eprintln!("error: main-agent run is not built yet; see main-agent --help");
-            ExitCode::from(2)
-        }
+    match cli.command.unwrap_or_else(|| Command::Run(agent_core::live::cli::RunArgs::default())) {
+        Command::Run(args) => commands::run(&args),
+        Command::Check(args) => commands::check(&args),
+        Command::Bars(args) => commands::bars(&args),
+        Command::Backtest(args) => run_backtest_command(&args),
     }
 }
 

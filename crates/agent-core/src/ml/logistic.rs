@@ -286,6 +286,32 @@ impl LogisticModel {
         sigmoid(eta)
     }
 
+    /// The model as pretty JSON, the content [`save`](Self::save) writes.
+    ///
+    /// # Errors
+    /// Never in practice (a model is plain numbers and names); a non-finite weight, which JSON
+    /// cannot hold, is written as `null` and refused on reading.
+    pub fn to_json(&self) -> Result<String, MlError> {
+        serde_json::to_string_pretty(self).map_err(|source| MlError::Json { path: "(model)".into(), source })
+    }
+
+    /// Reads a model from the JSON [`to_json`](Self::to_json) makes; `name` says where it came
+    /// from in errors.
+    ///
+    /// # Errors
+    /// When the text is not a model, or its vectors disagree in length.
+    pub fn from_json(text: &str, name: &str) -> Result<Self, MlError> {
+        let model: Self =
+            serde_json::from_str(text).map_err(|source| MlError::Json { path: name.to_owned(), source })?;
+        let d = model.weights.len();
+        if model.scaler.mean.len() != d || model.scaler.std.len() != d || model.features.len() != d {
+            return Err(MlError::Shape(format!(
+                "{name}: weights, scaler and feature names disagree in length"
+            )));
+        }
+        Ok(model)
+    }
+
     /// Writes the model as JSON, atomically (a temp file beside it, synced, then renamed).
     ///
     /// # Errors
@@ -294,8 +320,8 @@ impl LogisticModel {
         let io = |source| MlError::Io { path: path.display().to_string(), source };
         let tmp = path.with_extension("json.tmp");
         let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        let text = serde_json::to_vec_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
-        file.write_all(&text).map_err(io)?;
+        let text = self.to_json()?;
+        file.write_all(text.as_bytes()).map_err(io)?;
         file.sync_all().map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
     }
@@ -306,15 +332,8 @@ impl LogisticModel {
     /// When the file cannot be read, is not a model, or its vectors disagree in length.
     pub fn load(path: &Path) -> Result<Self, MlError> {
         let name = path.display().to_string();
-        let text = std::fs::read(path).map_err(|source| MlError::Io { path: name.clone(), source })?;
-        let model: Self =
-            serde_json::from_slice(&text).map_err(|source| MlError::Json { path: name.clone(), source })?;
-        let d = model.weights.len();
-        if model.scaler.mean.len() != d || model.scaler.std.len() != d || model.features.len() != d {
-            return Err(MlError::Shape(format!(
-                "{name}: weights, scaler and feature names disagree in length"
-            )));
-        }
-        Ok(model)
+        let text =
+            std::fs::read_to_string(path).map_err(|source| MlError::Io { path: name.clone(), source })?;
+        Self::from_json(&text, &name)
     }
 }

@@ -147,3 +147,41 @@ fn refits_on_schedule_from_the_first_full_window() {
     let down = wf.predict(&[1.0]).unwrap();
     assert!(up > 0.5 && down < 0.5, "{up} {down}");
 }
+
+#[test]
+fn json_text_round_trip_keeps_the_model() {
+    let (x, y) = separable(300, 3);
+    let model = LogisticModel::fit(&x, &y, 2, &["a", "b"], FitOptions::default(), None).unwrap();
+    let text = model.to_json().unwrap();
+    let back = LogisticModel::from_json(&text, "saved").unwrap();
+    // serde_json parses floats to within an ulp (no `float_roundtrip`): the same answers.
+    assert_eq!((back.features.clone(), back.samples), (model.features.clone(), model.samples));
+    for row in x.chunks_exact(2).take(50) {
+        assert!((back.predict(row) - model.predict(row)).abs() < 1e-12);
+    }
+    let err = LogisticModel::from_json("{\"weights\": 1}", "run/main-agent.model.json").unwrap_err();
+    assert!(err.to_string().contains("run/main-agent.model.json"), "{err}");
+    let mut short = model.clone();
+    short.features.pop();
+    let err = LogisticModel::from_json(&short.to_json().unwrap(), "x").unwrap_err();
+    assert!(matches!(err, MlError::Shape(_)), "{err}");
+}
+
+#[test]
+fn an_installed_model_answers_until_the_first_own_fit() {
+    let mut trained = gate(1, 10, 5);
+    for step in 0..12 {
+        let close = if step % 2 == 0 { 100.0 } else { 101.0 };
+        trained.observe(0, step, close, Some(&[(step % 2) as f64]));
+        trained.maybe_refit(step).unwrap();
+    }
+    let model = trained.model().unwrap().clone();
+    let mut fresh = gate(1, 10, 5);
+    assert!(fresh.predict(&[0.0]).is_none());
+    fresh.install(model.clone()).unwrap();
+    assert_eq!(fresh.predict(&[0.0]), Some(model.predict(&[0.0])));
+    assert_eq!(fresh.fits(), 0, "installing is not a fit");
+    let mut other = model;
+    other.features = vec!["y".into()];
+    assert!(matches!(fresh.install(other), Err(MlError::Shape(_))));
+}

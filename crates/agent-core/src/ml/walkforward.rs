@@ -205,6 +205,23 @@ impl WalkForward {
         Ok(true)
     }
 
+    /// Starts from a model fitted earlier (a previous run's, saved in `run_dir`): it answers
+    /// until this gate's own first fit, which warm-starts from it.
+    ///
+    /// # Errors
+    /// [`MlError::Shape`] when the model was fitted on other features than this gate's.
+    pub fn install(&mut self, model: LogisticModel) -> Result<(), MlError> {
+        if model.features.len() != self.d || model.features.iter().zip(&self.names).any(|(a, b)| a != b) {
+            return Err(MlError::Shape(format!(
+                "the model's features ({}) are not the gate's ({})",
+                model.features.join(", "),
+                self.names.join(", ")
+            )));
+        }
+        self.model = Some(model);
+        Ok(())
+    }
+
     /// The probability the current model gives `features`; `None` before the first fit.
     pub fn predict(&self, features: &[f64]) -> Option<f64> {
         self.model.as_ref().map(|m| m.predict(features))

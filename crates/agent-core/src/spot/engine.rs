@@ -30,17 +30,17 @@
 //! fee on every fill, slippage against the trader (buys up, sales down). Money is `Decimal`;
 //! indicators and statistics are `f64`.
 
-use exchange_core::{Price, PriceRounding, Qty};
+use exchange_core::Qty;
 use risk_core::breaker::DailyBreaker;
 use risk_core::var::VarScratch;
 use rust_decimal::Decimal;
-use rust_decimal::prelude::FromPrimitive;
 
 use super::data::SpotSeries;
 use super::grid::{ReturnGrid, to_f64};
 use super::output::{CapCounters, RegimeCounts, SpotExitReason, SpotRunOutput, SpotTrade};
 use super::params::SpotParams;
 use super::signals::{AssetIndicators, FEATURES, N_FEATURES, SignalKind, Snapshot};
+use super::stops::{ratchet, regime_flip_exit, trailing_stop_level};
 use crate::ml::WalkForward;
 use crate::regime::Regime;
 
@@ -88,6 +88,11 @@ pub(super) struct AssetState {
     pub(super) regimes: RegimeCounts,
 }
 
+/// Bars of `interval_ms` in a 365-day year (to annualize a per-bar volatility).
+pub fn bars_per_year(interval_ms: i64) -> f64 {
+    365.0 * 86_400_000.0 / interval_ms.max(1) as f64
+}
+
 /// Runs the main agent's rules over `series` (sorted by symbol, bars of `interval_ms`).
 pub fn run_spot(series: &[SpotSeries], interval_ms: i64, params: &SpotParams) -> SpotRunOutput {
     let grid = ReturnGrid::new(series, interval_ms, params.risk.var_horizon_bars);
@@ -109,7 +114,6 @@ pub(super) struct Engine<'a> {
     pub(super) bars_per_year: f64,
     pub(super) held: Vec<usize>,
     pub(super) held_values: Vec<f64>,
-    pub(super) held_returns: Vec<&'a [f64]>,
     pub(super) var_scratch: VarScratch,
     pub(super) out: SpotRunOutput,
 }
@@ -144,10 +148,9 @@ impl<'a> Engine<'a> {
             gate: WalkForward::new(&p.gate, &FEATURES, n, p.round_trip_cost()),
             market,
             slip: p.costs.slippage_bps / Decimal::from(10_000),
-            bars_per_year: 365.0 * 86_400_000.0 / grid.interval() as f64,
+            bars_per_year: bars_per_year(grid.interval()),
             held: Vec::with_capacity(n),
             held_values: Vec::with_capacity(n),
-            held_returns: Vec::with_capacity(n),
             var_scratch: VarScratch::default(),
             out: SpotRunOutput {
                 symbols: series.iter().map(|s| s.symbol.clone()).collect(),
@@ -217,13 +220,13 @@ impl<'a> Engine<'a> {
                     }
                 }
             }
-            if self.p.features.regime && self.p.risk.exit_on_regime_flip {
-                for &i in &active {
-                    let state = &mut self.assets[i];
-                    let flipped = state.snap.is_some_and(|s| s.regime.regime.blocks_longs());
-                    if flipped && state.position.is_some() && state.exit.is_none() {
-                        state.exit = Some(SpotExitReason::RegimeFlip);
-                    }
+            for &i in &active {
+                let state = &mut self.assets[i];
+                if regime_flip_exit(self.p, state.snap.as_ref())
+                    && state.position.is_some()
+                    && state.exit.is_none()
+                {
+                    state.exit = Some(SpotExitReason::RegimeFlip);
                 }
             }
             if !self.breaker.is_tripped(close_time) {
@@ -319,11 +322,9 @@ impl<'a> Engine<'a> {
         });
     }
 
-    /// `peak - atr_multiple * atr`, rounded down to the tick, never below 0.
+    /// The trailing stop's level from `peak` and `atr` (see `stops`).
     fn stop_level(&self, i: usize, peak: Decimal, atr: f64) -> Decimal {
-        let distance = Decimal::from_f64(self.p.risk.atr_multiple * atr).unwrap_or(Decimal::ZERO);
-        let level = (peak - distance).max(Decimal::ZERO);
-        self.series[i].rules.round_price(Price::new(level), PriceRounding::Down).get()
+        trailing_stop_level(&self.series[i].rules, peak, atr, self.p.risk.atr_multiple)
     }
 
     /// Sells a position at `level` (minus slippage) and records the trade.
@@ -373,14 +374,11 @@ impl<'a> Engine<'a> {
         if bar.high.get() > pos.peak {
             pos.peak = bar.high.get();
         }
-        let peak = pos.peak;
-        if let Some(atr) = atr {
-            let level = self.stop_level(i, peak, atr);
-            if let Some(pos) = self.assets[i].position.as_mut()
-                && level > pos.stop
-            {
-                pos.stop = level;
-            }
+        if let Some(atr) = atr
+            && let Some(level) =
+                ratchet(&self.series[i].rules, pos.stop, pos.peak, atr, self.p.risk.atr_multiple)
+        {
+            pos.stop = level;
         }
     }
 

@@ -24,10 +24,15 @@ use risk_core::var::{VarFit, VarScratch, fit_under_var};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 
+use exchange_core::{InstrumentRules, Qty};
+
 use super::engine::{Engine, PendingEntry};
 use super::grid::to_f64;
 use super::output::{SignalOutcome, SignalRecord};
-use super::signals::{EntryCall, entry_signal};
+use super::params::SpotParams;
+use super::signals::{EntryCall, Snapshot, entry_signal};
+use super::windows::{GridWindows, ReturnWindows};
+use crate::ml::WalkForward;
 use crate::regime::Regime;
 
 impl Engine<'_> {
@@ -81,7 +86,7 @@ impl Engine<'_> {
         self.out.signals.push(record);
     }
 
-    /// Checks 3 to 7 for a signal; places the order when they pass.
+    /// Checks 3 to 7 for a signal ([`decide_entry`]); places the order when they pass.
     fn decide(
         &mut self,
         i: usize,
@@ -92,17 +97,6 @@ impl Engine<'_> {
     ) -> SignalOutcome {
         let p = self.p;
         let Some(snap) = self.assets[i].snap else { return SignalOutcome::SizeRefused };
-        if p.features.ml_gate {
-            match self.gate.predict(&self.assets[i].features) {
-                None => return SignalOutcome::NoModel,
-                Some(prob) => {
-                    record.probability = Some(prob);
-                    if !self.gate.passes(prob) {
-                        return SignalOutcome::GateRefused;
-                    }
-                }
-            }
-        }
         self.held.clear();
         self.held_values.clear();
         for (j, a) in self.assets.iter().enumerate() {
@@ -114,80 +108,27 @@ impl Engine<'_> {
             self.held.push(j);
             self.held_values.push(to_f64(value));
         }
-        if self.held.len() >= p.risk.max_positions {
-            return SignalOutcome::MaxPositions;
-        }
-        let grid = self.grid;
-        if p.features.correlation_filter {
-            let window = p.risk.correlation_window;
-            self.held_returns.clear();
-            self.held_returns.extend(self.held.iter().map(|&j| grid.log_returns(j, step, window)));
-            let candidate = grid.log_returns(i, step, window);
-            match check_correlation_cap(
-                candidate,
-                &self.held_returns,
-                p.risk.correlation_cap,
-                p.risk.correlation_min_pairs,
-            ) {
-                CorrelationCheck::Clear { .. } => {}
-                CorrelationCheck::TooCorrelated { .. } => return SignalOutcome::CorrelationRefused,
-                CorrelationCheck::Unknown { .. } => return SignalOutcome::CorrelationUnknown,
-            }
-        }
-        let Some(close) = self.assets[i].last_close else { return SignalOutcome::SizeRefused };
-        let rules = &self.series[i].rules;
-        let sizing = size_spot_entry(&SpotSizingInput {
+        let input = EntryInput {
+            params: p,
+            asset: i,
+            snap: &snap,
+            features: &self.assets[i].features,
+            gate: &self.gate,
+            held: &self.held,
+            held_values: &self.held_values,
             equity,
             cash: self.cash - self.committed,
-            price: close,
-            asset_vol: snap.regime.vol * self.bars_per_year.sqrt(),
-            target_vol: p.risk.target_vol,
-            max_fraction: p.risk.max_position_fraction,
-            fee: p.costs.fee,
-            rules,
-        });
-        let Decision::Approved(mut size) = sizing else { return SignalOutcome::SizeRefused };
-        let mut outcome = SignalOutcome::Ordered;
-        if p.features.var_limit {
-            let (lookback, r) = (p.risk.var_lookback_bars, &p.risk);
-            self.held_returns.clear();
-            self.held_returns.extend(self.held.iter().map(|&j| grid.horizon_returns(j, step, lookback)));
-            let candidate = grid.horizon_returns(i, step, lookback);
-            let limit = r.var_limit * to_f64(equity);
-            let fit = |value: Decimal, scratch: &mut VarScratch| {
-                fit_under_var(
-                    &self.held_values,
-                    &self.held_returns,
-                    candidate,
-                    to_f64(value),
-                    limit,
-                    r.var_confidence,
-                    r.var_min_scenarios,
-                    scratch,
-                )
-            };
-            match fit(size.value, &mut self.var_scratch) {
-                VarFit::Full { .. } => {}
-                VarFit::OverLimit { .. } => return SignalOutcome::VarRefused,
-                VarFit::InsufficientHistory { .. } => return SignalOutcome::VarInsufficientHistory,
-                VarFit::Shrunk { value, .. } => {
-                    // Rounded down to the cent first, so the decimal value never exceeds the f64 one.
-                    let value = Decimal::from_f64(value)
-                        .unwrap_or(Decimal::ZERO)
-                        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero);
-                    let Decision::Approved(smaller) = size_for_value(value, close, rules) else {
-                        return SignalOutcome::VarShrunkBelowMinimum;
-                    };
-                    if !matches!(fit(smaller.value, &mut self.var_scratch), VarFit::Full { .. }) {
-                        return SignalOutcome::VarShrunkBelowMinimum;
-                    }
-                    size = smaller;
-                    outcome = SignalOutcome::OrderedShrunk;
-                }
-            }
-        }
-        let qty = size.qty.get();
-        record.qty = Some(size.qty);
+            close: self.assets[i].last_close,
+            rules: &self.series[i].rules,
+            bars_per_year: self.bars_per_year,
+        };
+        let verdict = decide_entry(&input, &GridWindows { grid: self.grid, step }, &mut self.var_scratch);
+        record.probability = verdict.probability;
+        let (Some(size), Some(close)) = (verdict.qty, self.assets[i].last_close) else {
+            return verdict.outcome;
+        };
+        let qty = size.get();
+        record.qty = Some(size);
         let reserved = qty * close * (Decimal::ONE + p.costs.fee);
         self.committed += reserved;
         self.assets[i].entry = Some(PendingEntry {
@@ -200,6 +141,149 @@ impl Engine<'_> {
             probability: record.probability,
             reserved,
         });
-        outcome
+        verdict.outcome
     }
+}
+
+/// What the entry decision reads besides the return windows.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryInput<'a> {
+    /// The strategy's keys.
+    pub params: &'a SpotParams,
+    /// The candidate's index (in the windows and `held`).
+    pub asset: usize,
+    /// The candidate's indicators at this close.
+    pub snap: &'a Snapshot,
+    /// The candidate's ML features at this close.
+    pub features: &'a [f64],
+    /// The gate.
+    pub gate: &'a WalkForward,
+    /// The pairs held: positions and orders already decided at this close, in asset order.
+    pub held: &'a [usize],
+    /// Their values (`qty * close`), in the same order.
+    pub held_values: &'a [f64],
+    /// Equity at this close (cash plus holdings at their latest closes).
+    pub equity: Decimal,
+    /// Cash free for a purchase (cash less what decided orders set aside).
+    pub cash: Decimal,
+    /// The candidate's close.
+    pub close: Option<Decimal>,
+    /// The candidate's instrument rules.
+    pub rules: &'a InstrumentRules,
+    /// Bars in a year, to annualize the volatility.
+    pub bars_per_year: f64,
+}
+
+/// The entry decision's answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EntryVerdict {
+    /// What became of the signal.
+    pub outcome: SignalOutcome,
+    /// The gate's probability, when the gate is on and has a model.
+    pub probability: Option<f64>,
+    /// The quantity to buy, when an order is decided.
+    pub qty: Option<Qty>,
+}
+
+/// Checks 3 to 7 of the module notes for a signal of `input.asset`, the backtest's and the live
+/// agent's one entry decision: the gate, the slots, the correlation cap, the sizing and the VaR
+/// limit, the first refusal winning.
+pub fn decide_entry<W: ReturnWindows + ?Sized>(
+    input: &EntryInput<'_>,
+    windows: &W,
+    scratch: &mut VarScratch,
+) -> EntryVerdict {
+    let p = input.params;
+    let mut verdict = EntryVerdict { outcome: SignalOutcome::Ordered, probability: None, qty: None };
+    let refuse = |outcome, probability| EntryVerdict { outcome, probability, qty: None };
+    if p.features.ml_gate {
+        match input.gate.predict(input.features) {
+            None => return refuse(SignalOutcome::NoModel, None),
+            Some(prob) => {
+                verdict.probability = Some(prob);
+                if !input.gate.passes(prob) {
+                    return refuse(SignalOutcome::GateRefused, Some(prob));
+                }
+            }
+        }
+    }
+    let probability = verdict.probability;
+    if input.held.len() >= p.risk.max_positions {
+        return refuse(SignalOutcome::MaxPositions, probability);
+    }
+    let mut held_returns: Vec<&[f64]> = Vec::with_capacity(input.held.len());
+    if p.features.correlation_filter {
+        let window = p.risk.correlation_window;
+        held_returns.extend(input.held.iter().map(|&j| windows.log_returns(j, window)));
+        let candidate = windows.log_returns(input.asset, window);
+        match check_correlation_cap(
+            candidate,
+            &held_returns,
+            p.risk.correlation_cap,
+            p.risk.correlation_min_pairs,
+        ) {
+            CorrelationCheck::Clear { .. } => {}
+            CorrelationCheck::TooCorrelated { .. } => {
+                return refuse(SignalOutcome::CorrelationRefused, probability);
+            }
+            CorrelationCheck::Unknown { .. } => {
+                return refuse(SignalOutcome::CorrelationUnknown, probability);
+            }
+        }
+    }
+    let Some(close) = input.close else { return refuse(SignalOutcome::SizeRefused, probability) };
+    let rules = input.rules;
+    let sizing = size_spot_entry(&SpotSizingInput {
+        equity: input.equity,
+        cash: input.cash,
+        price: close,
+        asset_vol: input.snap.regime.vol * input.bars_per_year.sqrt(),
+        target_vol: p.risk.target_vol,
+        max_fraction: p.risk.max_position_fraction,
+        fee: p.costs.fee,
+        rules,
+    });
+    let Decision::Approved(mut size) = sizing else { return refuse(SignalOutcome::SizeRefused, probability) };
+    if p.features.var_limit {
+        let (lookback, r) = (p.risk.var_lookback_bars, &p.risk);
+        held_returns.clear();
+        held_returns.extend(input.held.iter().map(|&j| windows.horizon_returns(j, lookback)));
+        let candidate = windows.horizon_returns(input.asset, lookback);
+        let limit = r.var_limit * to_f64(input.equity);
+        let fit = |value: Decimal, scratch: &mut VarScratch| {
+            fit_under_var(
+                input.held_values,
+                &held_returns,
+                candidate,
+                to_f64(value),
+                limit,
+                r.var_confidence,
+                r.var_min_scenarios,
+                scratch,
+            )
+        };
+        match fit(size.value, scratch) {
+            VarFit::Full { .. } => {}
+            VarFit::OverLimit { .. } => return refuse(SignalOutcome::VarRefused, probability),
+            VarFit::InsufficientHistory { .. } => {
+                return refuse(SignalOutcome::VarInsufficientHistory, probability);
+            }
+            VarFit::Shrunk { value, .. } => {
+                // Rounded down to the cent first, so the decimal value never exceeds the f64 one.
+                let value = Decimal::from_f64(value)
+                    .unwrap_or(Decimal::ZERO)
+                    .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::ToZero);
+                let Decision::Approved(smaller) = size_for_value(value, close, rules) else {
+                    return refuse(SignalOutcome::VarShrunkBelowMinimum, probability);
+                };
+                if !matches!(fit(smaller.value, scratch), VarFit::Full { .. }) {
+                    return refuse(SignalOutcome::VarShrunkBelowMinimum, probability);
+                }
+                size = smaller;
+                verdict.outcome = SignalOutcome::OrderedShrunk;
+            }
+        }
+    }
+    verdict.qty = Some(size.qty);
+    verdict
 }

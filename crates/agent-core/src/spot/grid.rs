@@ -15,6 +15,7 @@
 use rust_decimal::Decimal;
 
 use super::data::SpotSeries;
+use super::windows::window;
 
 /// A decimal as `f64` quickly, for statistics only (mantissa over a power of ten, within a few
 /// ulps of the correctly rounded value); `NaN` if it cannot be represented.
@@ -102,21 +103,15 @@ impl ReturnGrid {
         self.t0 + step as i64 * self.interval
     }
 
-    fn window(series: &[f64], end: usize, len: usize) -> &[f64] {
-        let end = end.min(series.len().saturating_sub(1));
-        let start = (end + 1).saturating_sub(len);
-        series.get(start..=end).unwrap_or(&[])
-    }
-
     /// The asset's 1-bar log returns at steps `end - len + 1 ..= end` (fewer at the start of the
     /// grid; every asset's window then has the same length).
     pub fn log_returns(&self, asset: usize, end: usize, len: usize) -> &[f64] {
-        self.log_returns.get(asset).map_or(&[], |s| Self::window(s, end, len))
+        self.log_returns.get(asset).map_or(&[], |s| window(s, end, len))
     }
 
     /// The asset's `horizon`-bar returns at steps `end - len + 1 ..= end`.
     pub fn horizon_returns(&self, asset: usize, end: usize, len: usize) -> &[f64] {
-        self.horizon_returns.get(asset).map_or(&[], |s| Self::window(s, end, len))
+        self.horizon_returns.get(asset).map_or(&[], |s| window(s, end, len))
     }
 }
 

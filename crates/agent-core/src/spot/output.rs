@@ -22,6 +22,12 @@ pub enum SpotExitReason {
     DailyLossCap,
     /// The data ended; sold at the pair's last close.
     EndOfData,
+    /// Live only: sold at market by an emergency flatten (SIGUSR2).
+    Flatten,
+    /// Live only: sold at market because its stop could not be placed or vanished.
+    Unprotected,
+    /// Live only: gone from the account without a sale of ours (recorded with `--adopt`).
+    External,
 }
 
 impl SpotExitReason {
@@ -32,6 +38,9 @@ impl SpotExitReason {
             Self::RegimeFlip => "regime_flip",
             Self::DailyLossCap => "daily_loss_cap",
             Self::EndOfData => "end_of_data",
+            Self::Flatten => "flatten",
+            Self::Unprotected => "unprotected",
+            Self::External => "external",
         }
     }
 }

@@ -168,13 +168,16 @@ impl LiveEngine {
         out
     }
 
-    /// Runs step d for every gathered open time (when the runtime's deadline passes).
+    /// Runs step d for every gathered open time (when the runtime's deadline passes). The
+    /// `flush` record makes a replay decide at the same point.
     pub fn flush_closes(&mut self) -> Vec<Command> {
         let gathered = std::mem::take(&mut self.gathering);
-        gathered
-            .into_iter()
-            .flat_map(|(t, got)| self.at_close(t, &got.into_iter().collect::<Vec<_>>()))
-            .collect()
+        let Some(last) = gathered.keys().next_back() else { return Vec::new() };
+        let mut out = vec![record("flush", last + self.interval_ms, json!({}))];
+        for (t, got) in gathered {
+            out.extend(self.at_close(t, &got.into_iter().collect::<Vec<_>>()));
+        }
+        out
     }
 
     /// Step d at the close of the bars opened at `open_time`.
@@ -558,6 +561,9 @@ impl LiveEngine {
                 }
                 "flatten" => {
                     self.flatten(r.ts);
+                }
+                "flush" => {
+                    self.flush_closes();
                 }
                 "session" => {
                     let session: u64 = serde_json::from_value(field("session_ms")).map_err(bad)?;

@@ -73,5 +73,6 @@ pub fn snapshot(
             tripped_on: tripped_day.filter(|_| tripped).map(|d| format_utc_date(d * DAY_MS)),
         },
         last_error: context.last_error.clone(),
+        regimes: Default::default(),
     }
 }

@@ -409,3 +409,54 @@ fn a_real_fill_arriving_after_its_rebuilt_twin_is_not_counted_twice() {
     assert!(e.on_fill(&late).is_empty());
     assert_eq!(e.books().next().unwrap().1.position.as_ref().unwrap().qty, dec!(161.812));
 }
+
+/// A close decided by the runtime's deadline (one symbol's bar never came) is journaled, so a
+/// replay decides at the same point: the same pending entry, nothing left gathering.
+#[test]
+fn a_flushed_close_replays_to_the_same_decision() {
+    let eth = Symbol::new("ETHUSDT").unwrap();
+    let two = || {
+        let mut e = engine(FuturesRiskParams::default());
+        let mut config = EngineConfig {
+            params: e.params().clone(),
+            symbols: Vec::new(),
+            interval_ms: HOUR,
+            session_ms: 1,
+        };
+        for s in [btc(), eth.clone()] {
+            let rules = InstrumentRules::new(
+                s.clone(),
+                Price::new(dec!(0.10)),
+                Qty::new(dec!(0.001)),
+                Qty::new(dec!(0.001)),
+                None,
+                Notional::new(dec!(100)),
+            )
+            .unwrap();
+            config.symbols.push((s, rules));
+        }
+        e = LiveEngine::new(config);
+        e
+    };
+    let mut e = two();
+    let mut seq = 0;
+    let mut journal = journal_of(&[e.begin_session(1, 0)], &mut seq);
+    for i in 0..2 {
+        for s in [btc(), eth.clone()] {
+            journal.extend(journal_of(&e.on_bar_closed(&s, bar(i, dec!(100))), &mut seq));
+        }
+    }
+    journal.extend(journal_of(&e.on_bar_closed(&btc(), bar(2, dec!(103))), &mut seq));
+    assert!(e.is_gathering(), "ETH's bar of that hour has not come");
+    let flushed = e.flush_closes();
+    assert_eq!(places(&flushed).len(), 1, "the deadline decides BTC's entry: {flushed:?}");
+    journal.extend(journal_of(&flushed, &mut seq));
+
+    let mut rebuilt = two();
+    rebuilt.replay(&journal).unwrap();
+    assert!(!rebuilt.is_gathering());
+    let entry =
+        |e: &LiveEngine| e.books().next().and_then(|(_, b, _)| b.entry.as_ref().map(|x| x.id.clone()));
+    assert!(entry(&e).is_some());
+    assert_eq!(entry(&rebuilt), entry(&e));
+}

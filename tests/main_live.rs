@@ -1,0 +1,266 @@
+//! main-agent and exchange-sim as real processes in a temp dir, on the simulator's 24 spot pairs,
+//! its clock stepped an hour at a time: the agent warms up on the backfilled bars (regimes, the
+//! gate fitted and saved), buys on signals, rests a stop-loss sell on the venue for every holding
+//! and moves it up as the ATR stop ratchets, survives a kill -9 with the restart reconciling to
+//! the same holdings (nothing bought twice, still protected), and sells through its stops when
+//! prices fall.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use support::{Proc, Sim, binary, http, read_json, temp_dir, wait_for};
+
+/// The agent's test config: the shipped universe, with warm-up windows the simulator's four
+/// days of backfill cover (the shipped ones need a month).
+const CONFIG: &str = "venue = \"sim\"\nsim_config = \"sim.toml\"\nlog_dir = \"logs\"\nrun_dir = \"run\"\n\
+[regime]\nvol_rank_window = 200\nvol_rank_min = 48\n\
+[gate]\nmin_train_samples = 200\nretrain_every = 24\nthreshold = 0.3\n";
+
+struct World {
+    dir: PathBuf,
+    port: u16,
+    sim: Sim,
+    agent: Option<Proc>,
+}
+
+impl World {
+    fn new(name: &str) -> Self {
+        let dir = temp_dir(name);
+        let sim = Sim::start(&dir, "volatility = 2.0");
+        std::fs::write(dir.join("main.toml"), CONFIG).unwrap();
+        Self { dir, port: sim.port, sim, agent: None }
+    }
+
+    fn status_path(&self) -> PathBuf {
+        self.dir.join("run/main-agent.status.json")
+    }
+
+    fn start_agent(&mut self) {
+        let _ = std::fs::remove_file(self.status_path());
+        let child = Command::new(binary("main-agent"))
+            .args(["run", "--config", "main.toml"])
+            .current_dir(&self.dir)
+            .env_remove("TELEGRAM_BOT_TOKEN")
+            .env_remove("DISCORD_WEBHOOK_URL")
+            .env_remove("TB_PAPER_TRADING")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.agent = Some(Proc(child));
+        let status = self.status_path();
+        wait_for("the agent to be ready", Duration::from_secs(60), || {
+            self.assert_agent_alive();
+            read_json(&status).is_some_and(|s| s["ready"] == true)
+        });
+    }
+
+    fn assert_agent_alive(&mut self) {
+        if let Some(Proc(child)) = self.agent.as_mut()
+            && let Ok(Some(code)) = child.try_wait()
+        {
+            let log = std::fs::read_to_string(self.dir.join("logs/main_agent.log")).unwrap_or_default();
+            panic!("the agent exited with {code}; its log:\n{log}");
+        }
+    }
+
+    fn kill_agent(&mut self) {
+        if let Some(mut agent) = self.agent.take() {
+            agent.0.kill().unwrap();
+            agent.0.wait().unwrap();
+        }
+    }
+
+    /// Steps the market one hour and waits until the agent has processed that close and the
+    /// venue agrees with it.
+    fn step_hour(&mut self) -> i64 {
+        let now = http(self.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
+        let status = self.status_path();
+        wait_for("the agent to see the close", Duration::from_secs(30), || {
+            self.assert_agent_alive();
+            read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
+        });
+        self.settle();
+        now
+    }
+
+    /// Waits (a few seconds, without failing) until every holding in the status has its stop
+    /// resting on the venue and nothing is in flight.
+    fn settle(&mut self) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if self.protected().is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Ok when each holding of the status has exactly one resting STOP_LOSS sell on the venue for
+    /// its quantity rounded down to the pair's step (what is left under one step, worth well under
+    /// a dollar, is dust a venue does not sell), and the venue's balance covers it.
+    fn protected(&self) -> Result<usize, String> {
+        let status = read_json(&self.status_path()).ok_or("no status")?;
+        let account = self.sim.account();
+        let held = holdings(&status);
+        let stops = venue_stops(&account);
+        for (symbol, (qty, mark)) in &held {
+            let resting: Vec<&Decimal> = stops.get(symbol).map(|v| v.iter().collect()).unwrap_or_default();
+            let covered =
+                resting.len() == 1 && resting[0] <= qty && (*qty - *resting[0]) * *mark < Decimal::ONE;
+            if !covered {
+                return Err(format!("{symbol}: holding {qty} at {mark}, resting stops {resting:?}"));
+            }
+            let base = symbol.trim_end_matches("USDT");
+            let balance = spot_balance(&account, base);
+            if balance < *qty {
+                return Err(format!("{symbol}: holding {qty} but the venue has {balance} {base}"));
+            }
+        }
+        if stops.keys().any(|s| !held.contains_key(s)) {
+            return Err(format!("stops without a holding: {stops:?} vs {held:?}"));
+        }
+        Ok(held.len())
+    }
+
+    fn journal(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.join("logs/main_trades.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn kinds(&self, kind: &str) -> Vec<Value> {
+        self.journal().into_iter().filter(|r| r["kind"] == kind).collect()
+    }
+}
+
+fn dec(value: &Value) -> Decimal {
+    value.as_str().and_then(|s| s.parse().ok()).unwrap_or_default()
+}
+
+/// Holdings in the status snapshot: symbol -> (quantity, mark).
+fn holdings(status: &Value) -> BTreeMap<String, (Decimal, Decimal)> {
+    status["positions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| (p["symbol"].as_str().unwrap_or("").to_owned(), (dec(&p["qty"]), dec(&p["mark"]))))
+        .collect()
+}
+
+/// Symbol -> quantity.
+fn quantities(held: &BTreeMap<String, (Decimal, Decimal)>) -> BTreeMap<String, Decimal> {
+    held.iter().map(|(s, (q, _))| (s.clone(), *q)).collect()
+}
+
+/// Resting spot stop-loss sells on the venue: symbol -> their quantities.
+fn venue_stops(account: &Value) -> BTreeMap<String, Vec<Decimal>> {
+    let mut out: BTreeMap<String, Vec<Decimal>> = BTreeMap::new();
+    for order in account["openOrders"].as_array().cloned().unwrap_or_default() {
+        let kind = order["type"].as_str().unwrap_or("");
+        if order["side"] == "SELL" && kind.starts_with("STOP_LOSS") {
+            let qty = dec(&order["origQty"]) - dec(&order["executedQty"]);
+            out.entry(order["symbol"].as_str().unwrap_or("").to_owned()).or_default().push(qty);
+        }
+    }
+    out
+}
+
+fn spot_balance(account: &Value, asset: &str) -> Decimal {
+    let b = &account["spot"]["balances"][asset];
+    dec(&b["free"]) + dec(&b["locked"])
+}
+
+#[test]
+fn trades_24_pairs_protects_ratchets_survives_kill_9_and_stops_out() {
+    let mut w = World::new("main-live");
+    w.start_agent();
+    let status = read_json(&w.status_path()).unwrap();
+    assert_eq!(status["agent"], "main-agent");
+    assert_eq!(status["mode"], "live");
+    let regimes = status["regimes"].as_object().cloned().unwrap_or_default();
+    assert!(regimes.len() >= 24, "a regime per pair and for the market in the status: {status}");
+
+    // Entries on signals, each holding protected on the venue.
+    let mut hours = 0;
+    while w.kinds("position_opened").len() < 2 {
+        w.step_hour();
+        hours += 1;
+        assert!(hours < 300, "fewer than two entries in 300 simulated hours");
+    }
+    wait_for("every holding protected on the venue", Duration::from_secs(20), || w.protected().is_ok());
+    assert!(w.dir.join("run/main-agent.model.json").exists(), "the gate's model is saved in run_dir");
+
+    // The stop ratchets: some stop is moved up (cancelled, then placed again higher) while held,
+    // so there are more stop placements than entries.
+    let placements = |w: &World, purpose: &str| {
+        w.journal().iter().filter(|r| r["kind"] == "order_sent" && r["purpose"] == purpose).count()
+    };
+    while placements(&w, "stop_loss") <= w.kinds("position_opened").len() {
+        w.step_hour();
+        hours += 1;
+        assert!(hours < 600, "no stop moved up in 600 simulated hours");
+    }
+    if let Err(e) = w.protected() {
+        panic!("after a stop moved: {e}");
+    }
+
+    // kill -9 with holdings, restart: the same holdings, still protected, nothing bought again.
+    while w.protected().map_or(true, |n| n == 0) {
+        w.step_hour();
+        hours += 1;
+        assert!(hours < 900, "no holding to kill the agent over");
+    }
+    let entries_before =
+        w.journal().iter().filter(|r| r["kind"] == "order_sent" && r["purpose"] == "entry").count();
+    let before = quantities(&holdings(&read_json(&w.status_path()).unwrap()));
+    w.kill_agent();
+    w.start_agent();
+    let after = quantities(&holdings(&read_json(&w.status_path()).unwrap()));
+    assert_eq!(after, before, "the restart changed the holdings");
+    if let Err(e) = w.protected() {
+        panic!("after the restart: {e}");
+    }
+    let entries_after =
+        w.journal().iter().filter(|r| r["kind"] == "order_sent" && r["purpose"] == "entry").count();
+    assert_eq!(entries_after, entries_before, "the restart sent an entry");
+
+    // Prices fall 25% under every holding: the resting stops sell them.
+    let closed_before = w.kinds("position_closed").len();
+    for symbol in before.keys() {
+        http(w.port, "POST", &format!("/sim/shock?symbol={symbol}&venue=spot&pct=-25"));
+    }
+    w.step_hour();
+    wait_for("the stops to sell every holding", Duration::from_secs(20), || {
+        w.kinds("position_closed").len() >= closed_before + before.len()
+    });
+    let closed = w.kinds("position_closed");
+    for trade in &closed[closed_before..] {
+        assert!(
+            ["trailing_stop", "daily_loss_cap"].contains(&trade["exit_reason"].as_str().unwrap_or("")),
+            "{trade}"
+        );
+        assert!(dec(&trade["pnl"]) < Decimal::ZERO, "a 25% fall made money: {trade}");
+    }
+    let account = w.sim.account();
+    assert!(venue_stops(&account).is_empty(), "stops left resting: {account}");
+    eprintln!(
+        "{hours} simulated hours; {} entries, {} stop placements, {} holdings at the kill, {} trades closed",
+        placements(&w, "entry"),
+        placements(&w, "stop_loss"),
+        before.len(),
+        w.kinds("position_closed").len()
+    );
+    let _ = std::fs::remove_dir_all(&w.dir);
+}
