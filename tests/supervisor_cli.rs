@@ -40,6 +40,7 @@ fn unknown_agents_and_subcommands_give_the_usage_and_exit_2() {
 #[test]
 fn a_missing_binary_or_config_is_named() {
     let sandbox = Sandbox::new("missing");
+    std::fs::remove_file(sandbox.path("bin/main-agent")).unwrap();
     let out = sandbox.run(&["start", "main"]);
     out.expect_code(2);
     let wanted =
@@ -49,7 +50,7 @@ fn a_missing_binary_or_config_is_named() {
     status.expect_code(3);
     assert!(status.stdout.contains("not installed"), "{}", status.all());
 
-    // A main-agent that only backtests (no `run` yet) is not started, and `all` leaves it out.
+    // A main-agent binary without `run` (an old build) is not started, and `all` leaves it out.
     let main_agent = sandbox.path("bin/main-agent");
     std::fs::write(&main_agent, "#!/bin/sh\necho \"error: unrecognized subcommand '$1'\" >&2\nexit 2\n")
         .unwrap();

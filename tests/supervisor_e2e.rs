@@ -1,5 +1,5 @@
 //! The supervisor with real processes in a temp folder: `./dual_agent.sh start` starts
-//! exchange-sim and futures-agent, `status` shows them, `futures stop` stops only the agent,
+//! exchange-sim and both agents, `status` shows them, `futures stop` stops only that agent,
 //! starting a running agent is a no-op, `stop` leaves no process behind, two supervisors racing
 //! to start an agent start it once, and `reload` / `flatten` reach the agent. How the binaries
 //! are found and built: tests/supervisor_support/mod.rs.
@@ -31,23 +31,32 @@ fn start_status_stop_through_dual_agent_sh() {
     out.expect_code(0);
     assert!(out.stdout.contains("exchange-sim: started"), "{}", out.all());
     assert!(out.stdout.contains("futures-agent: started"), "{}", out.all());
+    assert!(out.stdout.contains("main-agent: started"), "{}", out.all());
     let agent = sandbox.pid("futures-agent").unwrap();
+    let main_agent = sandbox.pid("main-agent").unwrap();
     let sim = sandbox.pid("exchange-sim").unwrap();
 
     let status = sandbox.run(&["status"]);
     status.expect_code(0);
-    for expected in
-        ["futures-agent  running", "exchange-sim   running", "main-agent     not installed", "sim/live"]
+    for expected in ["futures-agent  running", "exchange-sim   running", "main-agent     running", "sim/live"]
     {
         assert!(status.stdout.contains(expected), "{expected:?} missing from\n{}", status.stdout);
     }
     let json = status_json(&sandbox, "all");
     assert_eq!(json["all_running"], true);
-    let futures = &json["components"][1];
+    let row = |name: &str| {
+        json["components"].as_array().unwrap().iter().find(|r| r["name"] == name).cloned().unwrap()
+    };
+    let futures = row("futures-agent");
     assert_eq!(futures["pid"], agent);
+    assert_eq!(row("main-agent")["pid"], main_agent);
     assert!(futures["rss_bytes"].as_u64().unwrap() > 0, "{json}");
 
     // Starting a running agent is a no-op; both word orders of the seed work.
+    let again = sandbox.script(&["start", "main"]);
+    again.expect_code(0);
+    assert!(again.stdout.contains("main-agent: already running"), "{}", again.all());
+    assert_eq!(sandbox.pid("main-agent"), Some(main_agent));
     let again = sandbox.script(&["start", "futures"]);
     again.expect_code(0);
     assert!(again.stdout.contains("futures-agent: already running"), "{}", again.all());
@@ -87,7 +96,9 @@ fn start_status_stop_through_dual_agent_sh() {
     assert!(!group_alive(agent), "futures-agent's group is still there");
     assert_eq!(state_of(&status_json(&sandbox, "all"), "futures-agent"), "stopped");
     assert_eq!(state_of(&status_json(&sandbox, "all"), "exchange-sim"), "running");
+    assert_eq!(state_of(&status_json(&sandbox, "all"), "main-agent"), "running");
     sandbox.run(&["status", "futures"]).expect_code(3);
+    sandbox.run(&["status", "main"]).expect_code(0);
     sandbox.run(&["status", "sim"]).expect_code(0);
     let second = sandbox.script(&["futures", "stop"]);
     second.expect_code(0);
@@ -96,7 +107,9 @@ fn start_status_stop_through_dual_agent_sh() {
     // `stop` stops the rest and leaves nothing behind.
     let stop_all = sandbox.script(&["stop"]);
     stop_all.expect_code(0);
+    assert!(stop_all.stdout.contains("main-agent: stopped (SIGTERM)"), "{}", stop_all.all());
     assert!(stop_all.stdout.contains("exchange-sim: stopped (SIGTERM)"), "{}", stop_all.all());
+    assert!(!group_alive(main_agent), "main-agent's group is still there");
     assert!(!group_alive(sim), "exchange-sim's group is still there");
     assert_eq!(sandbox.processes(), Vec::<(u32, String)>::new());
     assert!(!sandbox.path("run/exchange-sim.pid").exists());

@@ -110,7 +110,8 @@ fn run_restarts_a_killed_agent_and_stops_everything_on_sigterm() {
 #[test]
 fn run_gives_up_on_an_agent_that_keeps_dying() {
     let sandbox = Sandbox::new("give-up");
-    // A futures-agent that fails at once, trading elsewhere than on the simulator.
+    // Only a futures-agent, which fails at once, trading elsewhere than on the simulator.
+    std::fs::remove_file(sandbox.path("bin/main-agent")).unwrap();
     let fake = sandbox.path("fake/futures-agent");
     std::fs::create_dir_all(fake.parent().unwrap()).unwrap();
     // It has a `run` command (so it counts as installed), and fails in it.

@@ -9,7 +9,7 @@
 //! test run (the packages have integration tests, so cargo builds their binaries), and is a
 //! sub-second no-op under `cargo test --workspace` or `cargo nextest run --workspace`, which built
 //! them already; missing ones are then built with `cargo build -p`. In release (the bench) it is
-//! `cargo build --release -p supervisor -p futures-agent -p exchange-sim`, as `./dual_agent.sh`
+//! `cargo build --release -p supervisor -p futures-agent -p main-agent -p exchange-sim`, as `./dual_agent.sh`
 //! builds. `DUAL_AGENT_TEST_BIN_DIR=DIR` takes prebuilt binaries from DIR instead (an archive run
 //! by nextest, a cross-compiled target folder).
 //!
@@ -30,9 +30,9 @@ use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
 /// The binaries the tests run.
-const BINARIES: [&str; 3] = ["supervisor", "futures-agent", "exchange-sim"];
+const BINARIES: [&str; 4] = ["supervisor", "futures-agent", "main-agent", "exchange-sim"];
 
-/// The folder of the built `supervisor`, `futures-agent` and `exchange-sim`.
+/// The folder of the built `supervisor`, `futures-agent`, `main-agent` and `exchange-sim`.
 pub fn bin_dir() -> &'static Path {
     static BINS: OnceLock<PathBuf> = OnceLock::new();
     BINS.get_or_init(|| {
@@ -108,7 +108,7 @@ pub const SUPERVISOR_TOML: &str = "bin_dir = \"bin\"\nstop_grace = 5\nstart_time
 restart_backoff = 2\nrestart_backoff_max = 4\nquick_death = 5\nmax_quick_deaths = 3\n";
 
 impl Sandbox {
-    /// A sandbox named `name` with futures-agent trading on exchange-sim.
+    /// A sandbox named `name` with both agents trading on exchange-sim.
     pub fn new(name: &str) -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
@@ -117,7 +117,7 @@ impl Sandbox {
         std::fs::create_dir_all(root.join("config")).unwrap();
         std::fs::create_dir_all(root.join("bin")).unwrap();
         let root = root.canonicalize().unwrap();
-        for bin in ["supervisor", "futures-agent", "exchange-sim"] {
+        for bin in BINARIES {
             symlink(bin_dir().join(bin), root.join("bin").join(bin)).unwrap();
         }
         let port = free_port();
@@ -131,6 +131,13 @@ impl Sandbox {
         std::fs::write(
             root.join("config/futures_agent.toml"),
             "venue = \"sim\"\nsim_config = \"config/exchange_sim.toml\"\nlog_dir = \"logs\"\nrun_dir = \"run\"\n",
+        )
+        .unwrap();
+        // The sim's four days of backfill cover these warm-ups (the shipped ones need a month).
+        std::fs::write(
+            root.join("config/main_agent.toml"),
+            "venue = \"sim\"\nsim_config = \"config/exchange_sim.toml\"\nlog_dir = \"logs\"\nrun_dir = \"run\"\n\
+             [regime]\nvol_rank_window = 200\nvol_rank_min = 48\n[gate]\nmin_train_samples = 200\n",
         )
         .unwrap();
         std::fs::write(root.join("config/supervisor.toml"), SUPERVISOR_TOML).unwrap();
