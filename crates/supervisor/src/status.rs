@@ -103,7 +103,7 @@ pub fn rows(layout: &Layout, target: Target) -> (Vec<Row>, bool) {
                     row.state = if s.ready && catches(pid, &AGENT_SIGNALS) { "running" } else { "starting" };
                     row.venue = Some(s.venue);
                     row.mode = Some(s.mode);
-                    row.daily_pnl = Some(s.daily_pnl.to_string());
+                    row.daily_pnl = Some(s.daily_pnl.round_dp(2).to_string());
                     row.equity = Some(s.equity.to_string());
                     row.open_positions = Some(s.positions.len());
                     row.last_activity_ms = Some(s.last_activity_ms).filter(|ms| *ms > 0);
