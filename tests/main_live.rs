@@ -264,3 +264,26 @@ fn trades_24_pairs_protects_ratchets_survives_kill_9_and_stops_out() {
     );
     let _ = std::fs::remove_dir_all(&w.dir);
 }
+
+/// Pairs the venue does not list are all named at start, exit 2, and nothing is sent.
+#[test]
+fn symbols_the_venue_does_not_list_are_named() {
+    let dir = temp_dir("main-unlisted");
+    let sim = Sim::start(&dir, "");
+    // Top-level keys come before the first table.
+    let symbols = "symbols = [\"BTCUSDT\", \"FOOUSDT\", \"ETHUSDT\", \"BARUSDT\"]\n";
+    std::fs::write(dir.join("main.toml"), CONFIG.replacen("[regime]", &format!("{symbols}[regime]"), 1))
+        .unwrap();
+    let out = Command::new(binary("main-agent"))
+        .args(["run", "--config", "main.toml"])
+        .current_dir(&dir)
+        .env_remove("TB_PAPER_TRADING")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("FOOUSDT, BARUSDT"), "{stderr}");
+    assert!(!stderr.contains("BTCUSDT,"), "a listed pair named: {stderr}");
+    assert!(sim.account()["openOrders"].as_array().is_some_and(Vec::is_empty));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -252,3 +252,55 @@ fn ablation_prints_its_table() {
         assert!(stdout.lines().any(|l| l.starts_with(name)), "stdout lacks the {name} row:\n{stdout}");
     }
 }
+
+/// `main-agent run` and `check` with bad settings: every problem listed with its file and key,
+/// exit 2, before anything is started (no PID file, no log).
+#[test]
+fn run_with_bad_settings_lists_every_problem_and_exits_2() {
+    let dir = TempDir::new("run-bad");
+    dir.write(
+        "bad.toml",
+        "venue = \"moon\"\ncapital = \"-5\"\nsymbols = [\"BTCUSDT\", \"BTCUSDT\"]\n[risk]\nvar_limit = -1\n",
+    );
+    dir.write("unknown.toml", "[risk]\nvar_limt = 0.1\n");
+    dir.write("live.toml", "venue = \"binance\"\n");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_main-agent"));
+        cmd.current_dir(&dir.0).args(args);
+        for (key, _) in std::env::vars() {
+            if key.starts_with("TB_") || key.starts_with("BINANCE_") || key == "DUAL_AGENT_LIVE" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.envs(env.iter().copied());
+        cmd.output().unwrap()
+    };
+    let cases: [Case; 5] = [
+        (
+            &["run", "--config", "bad.toml"],
+            &[],
+            &["bad.toml", "venue = \"moon\"", "capital", "BTCUSDT is listed twice", "risk.var_limit = -1"],
+        ),
+        (&["check", "--config", "unknown.toml"], &[], &["unknown.toml", "var_limt"]),
+        (&["run", "--config", "bad.toml"], &[("TB_ENABLE_REGIME", "maybe")], &["TB_ENABLE_REGIME"]),
+        (
+            &["run", "--config", "live.toml"],
+            &[],
+            &["BINANCE_API_KEY and BINANCE_API_SECRET", "DUAL_AGENT_LIVE=yes"],
+        ),
+        (
+            &["run", "--config", "live.toml", "--paper"],
+            &[("BINANCE_API_KEY", "k"), ("TB_ENABLE_ML_GATE", "2")],
+            &["TB_ENABLE_ML_GATE"],
+        ),
+    ];
+    for (args, env, fragments) in cases {
+        let out = run(args, env);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        for fragment in fragments {
+            assert!(stderr.contains(fragment), "{args:?} {env:?}: stderr lacks {fragment:?}:\n{stderr}");
+        }
+        assert!(!dir.join("run/main-agent.pid").exists(), "{args:?}: a PID file was taken");
+    }
+}
