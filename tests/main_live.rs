@@ -44,9 +44,14 @@ impl World {
     }
 
     fn start_agent(&mut self) {
+        self.start_agent_with(&[]);
+    }
+
+    fn start_agent_with(&mut self, extra: &[&str]) {
         let _ = std::fs::remove_file(self.status_path());
         let child = Command::new(binary("main-agent"))
             .args(["run", "--config", "main.toml"])
+            .args(extra)
             .current_dir(&self.dir)
             .env_remove("TELEGRAM_BOT_TOKEN")
             .env_remove("DISCORD_WEBHOOK_URL")
@@ -286,4 +291,41 @@ fn symbols_the_venue_does_not_list_are_named() {
     assert!(!stderr.contains("BTCUSDT,"), "a listed pair named: {stderr}");
     assert!(sim.account()["openOrders"].as_array().is_some_and(Vec::is_empty));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Paper mode on the simulator's prices: holdings and stops live in the paper broker, the
+/// simulator's account is never touched, and a kill -9 restart rebuilds the paper account from
+/// the journal (same holdings, nothing bought again).
+#[test]
+fn paper_mode_trades_on_the_venues_prices_and_sends_nothing() {
+    let mut w = World::new("main-paper");
+    w.start_agent_with(&["--paper"]);
+    assert_eq!(read_json(&w.status_path()).unwrap()["mode"], "paper");
+    let mut hours = 0;
+    while read_json(&w.status_path()).map_or(true, |s| holdings(&s).is_empty()) {
+        w.step_hour();
+        hours += 1;
+        assert!(hours < 300, "no paper holding in 300 simulated hours");
+    }
+    let fills: Vec<Value> = w.kinds("fill");
+    assert!(!fills.is_empty());
+    assert!(
+        fills.iter().all(|f| f["trade_id"].as_str().is_some_and(|t| t.starts_with("paper-"))),
+        "{fills:?}"
+    );
+    let account = w.sim.account();
+    assert!(account["openOrders"].as_array().is_some_and(Vec::is_empty), "{account}");
+    assert_eq!(account["spot"]["balances"].as_object().map(|b| b.len()), Some(1), "{account}");
+    assert_eq!(spot_balance(&account, "USDT"), Decimal::from(10_000));
+
+    let before = quantities(&holdings(&read_json(&w.status_path()).unwrap()));
+    let entries = w.journal().iter().filter(|r| r["kind"] == "order_sent" && r["purpose"] == "entry").count();
+    w.kill_agent();
+    w.start_agent_with(&["--paper"]);
+    let log = std::fs::read_to_string(w.dir.join("logs/main_agent.log")).unwrap();
+    assert!(log.contains("paper account restored from the journal"), "{log}");
+    assert_eq!(quantities(&holdings(&read_json(&w.status_path()).unwrap())), before);
+    let again = w.journal().iter().filter(|r| r["kind"] == "order_sent" && r["purpose"] == "entry").count();
+    assert_eq!(again, entries, "the restart bought again");
+    let _ = std::fs::remove_dir_all(&w.dir);
 }
