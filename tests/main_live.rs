@@ -302,7 +302,7 @@ fn paper_mode_trades_on_the_venues_prices_and_sends_nothing() {
     w.start_agent_with(&["--paper"]);
     assert_eq!(read_json(&w.status_path()).unwrap()["mode"], "paper");
     let mut hours = 0;
-    while read_json(&w.status_path()).map_or(true, |s| holdings(&s).is_empty()) {
+    while read_json(&w.status_path()).is_none_or(|s| holdings(&s).is_empty()) {
         w.step_hour();
         hours += 1;
         assert!(hours < 300, "no paper holding in 300 simulated hours");
