@@ -8,142 +8,10 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use support::{Proc, Sim, binary, http, read_json, temp_dir, wait_for};
-
-struct World {
-    dir: PathBuf,
-    port: u16,
-    sim: Sim,
-    agent: Option<Proc>,
-}
-
-impl World {
-    fn new(name: &str) -> Self {
-        let dir = temp_dir(name);
-        let sim = Sim::start(&dir, "volatility = 2.0");
-        std::fs::write(
-            dir.join("futures.toml"),
-            "venue = \"sim\"\nsim_config = \"sim.toml\"\nlog_dir = \"logs\"\nrun_dir = \"run\"\n",
-        )
-        .unwrap();
-        Self { dir, port: sim.port, sim, agent: None }
-    }
-
-    fn start_agent(&mut self) {
-        let _ = std::fs::remove_file(self.dir.join("run/futures-agent.status.json"));
-        let child = Command::new(binary("futures-agent"))
-            .args(["run", "--config", "futures.toml"])
-            .current_dir(&self.dir)
-            .env_remove("TELEGRAM_BOT_TOKEN")
-            .env_remove("DISCORD_WEBHOOK_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.agent = Some(Proc(child));
-        let status = self.dir.join("run/futures-agent.status.json");
-        wait_for("the agent to be ready", Duration::from_secs(60), || {
-            self.assert_agent_alive();
-            read_json(&status).is_some_and(|s| s["ready"] == true)
-        });
-    }
-
-    fn assert_agent_alive(&mut self) {
-        if let Some(Proc(child)) = self.agent.as_mut()
-            && let Ok(Some(code)) = child.try_wait()
-        {
-            let log = std::fs::read_to_string(self.dir.join("logs/futures_agent.log")).unwrap_or_default();
-            panic!("the agent exited with {code}; its log:\n{log}");
-        }
-    }
-
-    fn kill_agent(&mut self) {
-        if let Some(mut agent) = self.agent.take() {
-            agent.0.kill().unwrap();
-            agent.0.wait().unwrap();
-        }
-    }
-
-    /// Steps the market one hour and waits until the agent has processed that close.
-    fn step_hour(&mut self) -> i64 {
-        let now = http(self.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
-        let status = self.dir.join("run/futures-agent.status.json");
-        wait_for("the agent to see the close", Duration::from_secs(30), || {
-            self.assert_agent_alive();
-            read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
-        });
-        self.settle();
-        now
-    }
-
-    /// Waits (up to a few seconds, without failing) until the agent's view and the venue's agree:
-    /// the same positions, each with its three resting orders. An hour passes between bars in real
-    /// time; stepping the next one before the fills of this one arrive would not be realistic.
-    fn settle(&mut self) {
-        let status = self.dir.join("run/futures-agent.status.json");
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            let venue = venue_positions(&self.sim_account());
-            let ours: Vec<(String, String)> = read_json(&status)
-                .and_then(|s| s["positions"].as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .map(|p| {
-                    (
-                        p["symbol"].as_str().unwrap_or("").to_owned(),
-                        p["qty"].as_str().unwrap_or("").to_owned(),
-                    )
-                })
-                .collect();
-            let same = venue.len() == ours.len()
-                && venue.iter().all(|(sym, amount, resting)| {
-                    *resting == 3 && ours.iter().any(|(s, q)| s == sym && amount.trim_start_matches('-') == q)
-                });
-            if same {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    fn journal(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.join("logs/futures_trades.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    fn kinds(&self, kind: &str) -> Vec<Value> {
-        self.journal().into_iter().filter(|r| r["kind"] == kind).collect()
-    }
-
-    fn sim_account(&self) -> Value {
-        self.sim.account()
-    }
-}
-
-/// Positions on the simulator by symbol: (signed amount, number of resting algo orders).
-fn venue_positions(account: &Value) -> Vec<(String, String, usize)> {
-    let algos = account["algoOrders"].as_array().cloned().unwrap_or_default();
-    account["futures"]["positions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter(|p| p["positionAmt"].as_str().is_some_and(|a| a.trim_start_matches('-') != "0"))
-        .map(|p| {
-            let symbol = p["symbol"].as_str().unwrap().to_owned();
-            let resting = algos.iter().filter(|a| a["symbol"] == symbol.as_str()).count();
-            (symbol, p["positionAmt"].as_str().unwrap().to_owned(), resting)
-        })
-        .collect()
-}
+use support::{FuturesWorld as World, http, read_json, same_qty, venue_positions, wait_for};
 
 #[test]
 fn trades_protects_survives_kill_9_and_trips_the_breaker() {
@@ -274,17 +142,14 @@ fn kill_9_between_an_entry_and_its_answer_neither_loses_nor_repeats_it() {
     w.kill_agent();
     w.sim.admin("POST", "/sim/fault/reset");
     let positions = venue_positions(&w.sim_account());
-    let held = positions
-        .iter()
-        .find(|(s, _, _)| *s == symbol)
-        .map(|(_, amount, _)| amount.trim_start_matches('-').to_owned());
-    assert_eq!(held.as_deref(), Some(qty.as_str()), "the hung order was placed on the venue: {positions:?}");
+    let held = positions.iter().any(|(s, amount, _)| *s == symbol && same_qty(amount, &qty));
+    assert!(held, "the hung order ({qty} {symbol}) was placed on the venue: {positions:?}");
 
     w.start_agent();
     wait_for("the restarted agent to protect the position", Duration::from_secs(20), || {
         venue_positions(&w.sim_account())
             .iter()
-            .any(|(s, a, resting)| *s == symbol && *resting == 3 && a.trim_start_matches('-') == qty)
+            .any(|(s, a, resting)| *s == symbol && *resting == 3 && same_qty(a, &qty))
     });
     let sent: Vec<Value> =
         w.kinds("order_sent").into_iter().filter(|r| r["order"]["client_order_id"] == id.as_str()).collect();

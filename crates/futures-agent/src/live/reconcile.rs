@@ -6,13 +6,15 @@
 //!    queried by client id. What it did while nobody listened is fed to the engine; executions
 //!    the stream never delivered are rebuilt from the query (average price and filled quantity;
 //!    the fee estimated at the taker rate). A protective order found ended unfilled means an
-//!    unprotected position: the engine closes it at market.
+//!    unprotected position: the engine closes it at market. A protective order the venue does not
+//!    know was never placed (the agent died or the request was lost before it arrived): phase 2
+//!    places it.
 //! 2. Positions and resting orders: each configured symbol's position on the venue must match the
 //!    engine's. A position the journal does not know, one that vanished without a fill of ours, or
 //!    a size that differs stops the agent naming it, unless `--adopt` (then the venue's state is
 //!    taken: unknown positions are adopted and protected, vanished ones recorded as closed
-//!    externally). Open positions missing any protective order get a fresh set; orders of ours
-//!    the engine no longer knows are cancelled.
+//!    externally). Open positions missing protective orders get the missing ones placed again;
+//!    orders of ours the engine no longer knows are cancelled.
 
 use std::collections::HashSet;
 
@@ -75,6 +77,9 @@ pub async fn reconcile_orders<V: Execution>(
                     }
                 }
             }
+            // A protective order the venue never got (the agent died, or the request was lost,
+            // before it arrived): phase 2 finds it missing and places it again.
+            None if is_protective(&id) => {}
             None => {
                 out.extend(engine.on_place_failed(&id, &symbol, "unknown to the venue after restart", now))
             }
@@ -105,8 +110,11 @@ pub async fn reconcile_positions<V: Execution>(
         let theirs = venue_positions.iter().find(|p| &p.symbol == symbol && p.qty.is_positive());
         match (ours, theirs) {
             (Some(o), Some(t)) if o.side == t.side && o.qty == t.qty.get() => {
-                if o.closing.is_none() && o.protection.ids().iter().any(|id| !resting.contains(id)) {
-                    out.extend(engine.reprotect(symbol, now));
+                let ids = o.protection.ids();
+                let missing: Vec<ClientOrderId> =
+                    ids.iter().filter(|id| !resting.contains(*id)).cloned().collect();
+                if o.closing.is_none() && (!missing.is_empty() || ids.len() < 3) {
+                    out.extend(engine.reprotect(symbol, &missing, now));
                 }
             }
             (None, None) => {}
@@ -169,6 +177,17 @@ pub async fn reconcile_positions<V: Execution>(
         }
     }
     Ok(Ok(out))
+}
+
+fn is_protective(id: &ClientOrderId) -> bool {
+    matches!(
+        id.purpose(),
+        Some(
+            exchange_core::OrderPurpose::StopLoss
+                | exchange_core::OrderPurpose::TakeProfit
+                | exchange_core::OrderPurpose::TrailingStop
+        )
+    )
 }
 
 fn out_has_place(out: &[Command], id: &ClientOrderId) -> bool {
