@@ -238,6 +238,19 @@ where
         self.execute(commands).await
     }
 
+    /// [`Self::reconcile`], put off to the next tick when the venue fails for now (5xx, 429,
+    /// 418, a lost connection) rather than stopping the agent.
+    async fn reconcile_or_retry(&mut self, adopt: bool) -> Result<(), RunError> {
+        match self.reconcile(adopt).await {
+            Err(RunError::Venue(e)) if e.is_retryable() => {
+                tracing::warn!(error = %e, "reconciliation failed for now; retrying at the next tick");
+                self.reconcile_due = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     /// Seeds each symbol's recent closed bars (no decisions are taken on them).
     async fn backfill(&mut self) -> Result<(), RunError> {
         let limit = u16::try_from(self.settings.config.strategy.window + 50).unwrap_or(1000).min(1000);
@@ -313,7 +326,7 @@ where
             }
             VenueEvent::Reconnected => {
                 tracing::info!("user stream back: reconciling with the venue");
-                self.reconcile(adopt).await?;
+                self.reconcile_or_retry(adopt).await?;
                 Vec::new()
             }
         };
@@ -341,8 +354,8 @@ where
 
     async fn on_tick(&mut self) -> Result<(), RunError> {
         if std::mem::take(&mut self.reconcile_due) {
-            tracing::info!("reconciling with the venue after a refused reduce-only order");
-            self.reconcile(false).await?;
+            tracing::info!("reconciling with the venue (an order or a cancel did not go as sent)");
+            self.reconcile_or_retry(false).await?;
         }
         if self.gathering_since.is_some_and(|t| t.elapsed() >= CLOSE_DEADLINE) {
             self.gathering_since = None;
@@ -451,8 +464,17 @@ where
                 }
                 Command::Reconcile => self.reconcile_due = true,
                 Command::Cancel { symbol, id } => {
-                    if let Err(e) = self.venue.cancel(&symbol, &id).await {
-                        tracing::debug!(%symbol, %id, error = %e, "cancel: already gone or refused");
+                    match self.venue.cancel(&symbol, &id).await {
+                        Err(e) if e.is_retryable() => {
+                            // Left resting, it could act on a later position: the reconciliation
+                            // cancels what the books no longer track.
+                            tracing::warn!(%symbol, %id, error = %e, "cancel failed for now; reconciling at the next tick");
+                            self.reconcile_due = true;
+                        }
+                        Err(e) => {
+                            tracing::debug!(%symbol, %id, error = %e, "cancel: already gone or refused")
+                        }
+                        Ok(_) => {}
                     }
                 }
             }
