@@ -53,12 +53,12 @@ const FAULTS: &[Fault] = &[
     },
     Fault {
         name: "order placed, never answered",
-        start: &["/sim/fault?unanswered_orders=1&unanswered_mode=hang&hang_ms=12000"],
+        start: &["/sim/fault?unanswered_orders=1&unanswered_mode=hang&hang_ms=2000"],
         hits_orders: true,
     },
     Fault {
         name: "protective orders lost on the way",
-        start: &["/sim/fault?stall_path=/fapi/v1/algoOrder&stall_method=POST&hang_ms=3000"],
+        start: &["/sim/fault?stall_path=/fapi/v1/algoOrder&stall_method=POST&hang_ms=1000"],
         hits_orders: true,
     },
     Fault { name: "418 ban", start: &["/sim/fault?burst_418=1&retry_after=3"], hits_orders: false },

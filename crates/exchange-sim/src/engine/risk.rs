@@ -9,7 +9,7 @@
 //! whole isolated margin; a cross position is closed at the liquidation price and the rest of its
 //! maintenance margin is charged as `INSURANCE_CLEAR` (the wallet never goes below zero). Either way
 //! the user sees an `ORDER_TRADE_UPDATE` for an order of type `LIQUIDATION` with client id
-//! `autoclose-<time>` and execution type `CALCULATED`, then an `ACCOUNT_UPDATE`; the account's other
+//! `autoclose-<time><n>` (unique per order, as Binance's `autoclose-1596107620040000020`) and execution type `CALCULATED`, then an `ACCOUNT_UPDATE`; the account's other
 //! open orders on the symbol are cancelled. No fee is charged.
 
 use exchange_core::Side;
@@ -90,7 +90,7 @@ impl Engine {
             account,
             venue: Venue::Futures,
             symbol,
-            client_id: format!("autoclose-{}", self.now),
+            client_id: autoclose_id(self.now, order_id),
             side,
             order_type: OrderType::Liquidation,
             orig_type: OrderType::Liquidation,
@@ -166,6 +166,12 @@ impl Engine {
         self.emit_futures_account(account, "ORDER", Decimal::ZERO, &[symbol], None);
         self.cancel_all(account, Venue::Futures, symbol);
     }
+}
+
+/// The client id of a liquidation order: its time and a number unique to the order, so two
+/// positions liquidated in the same tick do not share one.
+fn autoclose_id(now: i64, order_id: u64) -> String {
+    format!("autoclose-{now}{:06}", order_id % 1_000_000)
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //!    know was never placed (the agent died or the request was lost before it arrived): phase 2
 //!    places it.
 //! 2. Positions and resting orders: each configured symbol's position on the venue must match the
-//!    engine's. A position the journal does not know, one that vanished without a fill of ours, or
+//!    engine's, once the venue's trade history since the position opened has filled in the
+//!    executions no order of phase 1 names (a liquidation during a stream gap). A position the journal does not know, one that vanished without a fill of ours, or
 //!    a size that differs stops the agent naming it, unless `--adopt` (then the venue's state is
 //!    taken: unknown positions are adopted and protected, vanished ones recorded as closed
 //!    externally). Open positions missing protective orders get the missing ones placed again;
@@ -99,10 +100,10 @@ pub async fn reconcile_positions<V: Execution>(
     now: i64,
 ) -> Result<Result<Vec<Command>, Mismatch>, VenueError> {
     let venue_positions = venue.positions().await?;
+    let mut out = missed_fills(venue, engine, &venue_positions).await?;
     let open_orders = venue.open_orders(None).await?;
     let resting: HashSet<ClientOrderId> = open_orders.iter().map(|o| o.client_order_id.clone()).collect();
     let mut problems = Vec::new();
-    let mut out = Vec::new();
     let symbols: Vec<(Symbol, Option<Decimal>)> =
         engine.books().map(|(s, _, close)| (s.clone(), close)).collect();
     for (symbol, last_close) in &symbols {
@@ -177,6 +178,42 @@ pub async fn reconcile_positions<V: Execution>(
         }
     }
     Ok(Ok(out))
+}
+
+/// Executions the user stream lost (a liquidation, a stop that triggered during a gap, whose
+/// orders phase 1 cannot name): for every symbol whose position on the venue differs from ours,
+/// the venue's trade history since our position opened is fed to the engine (executions it has
+/// already counted are recognised by trade id, or as the twin of a fill rebuilt from a query).
+///
+/// # Errors
+/// A venue error on the history query (a venue without one is skipped).
+async fn missed_fills<V: Execution>(
+    venue: &V,
+    engine: &mut LiveEngine,
+    venue_positions: &[exchange_core::Position],
+) -> Result<Vec<Command>, VenueError> {
+    let differing: Vec<(Symbol, i64)> = engine
+        .books()
+        .filter_map(|(symbol, book, _)| {
+            let ours = book.position.as_ref()?;
+            let theirs = venue_positions.iter().find(|p| &p.symbol == symbol && p.qty.is_positive());
+            let same = theirs.is_some_and(|t| t.side == ours.side && t.qty.get() == ours.qty);
+            (!same).then(|| (symbol.clone(), ours.entry_time))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (symbol, since) in differing {
+        match venue.fills_since(&symbol, since).await {
+            Ok(fills) => {
+                for fill in &fills {
+                    out.extend(engine.on_fill(fill));
+                }
+            }
+            Err(VenueError::Unsupported { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(out)
 }
 
 fn is_protective(id: &ClientOrderId) -> bool {

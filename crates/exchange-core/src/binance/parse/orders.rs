@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use super::{client_id, invalid, symbol};
 use crate::binance::models::{
     BinanceAlgoOrder, BinanceAlgoUpdate, BinanceExecutionReport, BinanceOrderResponse,
-    BinanceOrderTradeUpdate, BinanceSpotOrder,
+    BinanceOrderTradeUpdate, BinanceSpotOrder, BinanceUserTrade,
 };
 use crate::model::{Fill, OrderStatus, OrderUpdate, Price, Qty, Side};
 use crate::venue::VenueError;
@@ -240,6 +240,25 @@ pub fn parse_spot_order(
         time_exchange: time,
     };
     Ok((update, fills))
+}
+
+/// A `userTrades` execution as a [`Fill`] of the order with client id `client_order_id` (the
+/// trade names its order by `orderId` only; the caller looks the client id up).
+///
+/// # Errors
+/// [`VenueError::Decode`] for an invalid symbol, side or client id.
+pub fn parse_user_trade(t: &BinanceUserTrade, client_order_id: &str) -> Result<Fill, VenueError> {
+    Ok(Fill {
+        client_order_id: client_id(client_order_id)?,
+        trade_id: t.id.to_string(),
+        symbol: symbol(&t.symbol)?,
+        side: parse_side(&t.side)?,
+        qty: Qty::new(t.qty),
+        price: Price::new(t.price),
+        fee: t.commission,
+        fee_asset: t.commission_asset.clone(),
+        time_exchange: t.time,
+    })
 }
 
 /// Spot `executionReport`: the order's new state, with the execution when this is a trade.

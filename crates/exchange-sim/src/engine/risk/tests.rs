@@ -89,3 +89,14 @@ fn cross_position_is_liquidated_when_the_mark_crosses_its_price() {
     let wallet = e.accounts()[ACCOUNT].futures.wallet;
     assert!(wallet >= dec!(0) && wallet < dec!(100), "{wallet}");
 }
+
+/// Regression: two positions liquidated in the same tick got the same client id.
+#[test]
+fn liquidations_in_the_same_tick_have_their_own_client_ids() {
+    let (a, b) = (
+        super::autoclose_id(1_767_283_200_000, 4_000_000_017),
+        super::autoclose_id(1_767_283_200_000, 4_000_000_018),
+    );
+    assert_ne!(a, b);
+    assert!(a.starts_with("autoclose-1767283200000") && b.starts_with("autoclose-"));
+}
