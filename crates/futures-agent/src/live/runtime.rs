@@ -92,6 +92,8 @@ pub struct Agent<V> {
     gathering_since: Option<tokio::time::Instant>,
     /// Set when the venue's state must be re-read at the next tick.
     reconcile_due: bool,
+    /// Set when catching up on missed bars failed for now: tried again at the next tick.
+    catch_up_due: bool,
     /// The leverage this process last set per symbol (a second identical call is skipped).
     leverage_set: HashMap<Symbol, u32>,
     /// When the latest closed-kline frame arrived, for the decision-latency log line.
@@ -150,6 +152,7 @@ where
             bar_seen_at: None,
             leverage_set: HashMap::new(),
             reconcile_due: false,
+            catch_up_due: false,
             ready: false,
         };
         Ok((agent, pid))
@@ -306,7 +309,7 @@ where
             MarketEvent::StreamGap { reason } => tracing::warn!(?reason, "market stream gap"),
             MarketEvent::Reconnected => {
                 tracing::info!("market stream back: catching up on the bars that closed meanwhile");
-                self.catch_up().await?;
+                self.catch_up_or_retry().await?;
             }
         }
         Ok(())
@@ -352,7 +355,22 @@ where
         out
     }
 
+    /// [`Self::catch_up`], put off to the next tick when the venue fails for now.
+    async fn catch_up_or_retry(&mut self) -> Result<(), RunError> {
+        match self.catch_up().await {
+            Err(RunError::Venue(e)) if e.is_retryable() => {
+                tracing::warn!(error = %e, "catching up on missed bars failed for now; retrying at the next tick");
+                self.catch_up_due = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     async fn on_tick(&mut self) -> Result<(), RunError> {
+        if std::mem::take(&mut self.catch_up_due) {
+            self.catch_up_or_retry().await?;
+        }
         if std::mem::take(&mut self.reconcile_due) {
             tracing::info!("reconciling with the venue (an order or a cancel did not go as sent)");
             self.reconcile_or_retry(false).await?;
