@@ -533,3 +533,71 @@ fn a_failed_close_leaves_the_protection_resting_until_its_retry_fills() {
     assert!(cancels(&cmds).is_empty(), "{cmds:?}");
     assert_eq!(e.books().next().unwrap().1.position.as_ref().unwrap().protection.ids().len(), 3);
 }
+
+/// A venue for the reconciliation tests: fixed positions, fills and resting orders; it knows no
+/// order by client id and accepts nothing.
+struct HistoryVenue {
+    positions: Vec<exchange_core::Position>,
+    fills: Vec<Fill>,
+}
+
+impl exchange_core::venue::Execution for HistoryVenue {
+    async fn place(&self, _: &OrderRequest) -> Result<exchange_core::venue::OrderAck, VenueError> {
+        Err(VenueError::Unsupported { what: "place" })
+    }
+    async fn query(&self, _: &Symbol, _: &ClientOrderId) -> Result<Option<OrderUpdate>, VenueError> {
+        Ok(None)
+    }
+    async fn cancel(&self, _: &Symbol, _: &ClientOrderId) -> Result<OrderUpdate, VenueError> {
+        Err(VenueError::Unsupported { what: "cancel" })
+    }
+    async fn open_orders(&self, _: Option<&Symbol>) -> Result<Vec<OrderUpdate>, VenueError> {
+        Ok(Vec::new())
+    }
+    async fn positions(&self) -> Result<Vec<exchange_core::Position>, VenueError> {
+        Ok(self.positions.clone())
+    }
+    async fn fills_since(&self, symbol: &Symbol, since_ms: i64) -> Result<Vec<Fill>, VenueError> {
+        Ok(self
+            .fills
+            .iter()
+            .filter(|f| &f.symbol == symbol && f.time_exchange >= since_ms)
+            .cloned()
+            .collect())
+    }
+    async fn balances(&self) -> Result<Vec<exchange_core::Balance>, VenueError> {
+        Ok(Vec::new())
+    }
+    async fn set_leverage(&self, _: &Symbol, _: u32) -> Result<(), VenueError> {
+        Ok(())
+    }
+    async fn set_margin_mode(&self, _: &Symbol, _: exchange_core::MarginMode) -> Result<(), VenueError> {
+        Ok(())
+    }
+}
+
+/// Regression: a liquidation during a user-stream gap left the journal with a position the venue
+/// no longer had and no fill of ours to explain it, and the agent stopped on the mismatch. The
+/// venue's trade history explains it: the liquidation is accounted and nothing is left to adopt.
+#[tokio::test]
+async fn a_liquidation_lost_in_a_stream_gap_is_read_back_from_the_trade_history() {
+    let (mut e, entry, _) = entered();
+    let liquidation = OrderRequest {
+        client_order_id: ClientOrderId::new("autoclose-1767233520000000017").unwrap(),
+        side: Side::Sell,
+        ..entry.clone()
+    };
+    let mut lost = fill(&liquidation, dec!(161.812), dec!(90.5), "368170", 4 * HOUR);
+    lost.fee = dec!(0);
+    // The history also holds the entry's own execution, already counted.
+    let venue = HistoryVenue {
+        positions: Vec::new(),
+        fills: vec![fill(&entry, dec!(161.812), dec!(103.5), "t1", 3 * HOUR), lost],
+    };
+    let cmds = super::reconcile::reconcile_positions(&venue, &mut e, false, 5 * HOUR).await.unwrap().unwrap();
+    assert!(e.books().next().unwrap().1.position.is_none(), "{cmds:?}");
+    assert_eq!(e.trades().len(), 1);
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::Liquidation);
+    let fills = cmds.iter().filter(|c| matches!(c, Command::Record { kind: "fill", .. })).count();
+    assert_eq!(fills, 1, "the entry's execution is not counted again: {cmds:?}");
+}

@@ -304,6 +304,28 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
+    /// The example of `GET /fapi/v1/userTrades` in Binance's USD-M docs ("Account Trade List").
+    #[test]
+    fn a_user_trade_is_a_fill_of_the_named_order() {
+        let json = r#"{"buyer":false,"commission":"-0.07819010","commissionAsset":"USDT","id":698759,"maker":false,"orderId":25851813,"price":"7819.01","qty":"0.002","quoteQty":"15.63802","realizedPnl":"-0.91539999","side":"SELL","positionSide":"SHORT","symbol":"BTCUSDT","time":1569514978020}"#;
+        let trade: BinanceUserTrade = serde_json::from_str(json).unwrap();
+        assert_eq!(trade.order_id, 25_851_813);
+        let fill = parse_user_trade(&trade, "autoclose-1569514978020000001").unwrap();
+        assert_eq!(
+            (
+                fill.trade_id.as_str(),
+                fill.side,
+                fill.qty.get(),
+                fill.price.get(),
+                fill.fee,
+                fill.time_exchange
+            ),
+            ("698759", Side::Sell, dec!(0.002), dec!(7819.01), dec!(-0.07819010), 1_569_514_978_020)
+        );
+        assert_eq!(fill.client_order_id.as_str(), "autoclose-1569514978020000001");
+        assert!(parse_user_trade(&trade, "bad id with spaces").is_err());
+    }
+
     #[test]
     fn status_tables() {
         let orders = [
