@@ -1,8 +1,8 @@
 //! futures-agent and exchange-sim as real processes in a temp dir, the simulator's clock stepped
 //! an hour at a time through its admin API: entries on signals, resting protection on the venue
 //! for every position, stops or take profits triggering, a kill -9 with the restart reconciling
-//! to the same positions (no duplicate entry, still protected), and the daily breaker on a price
-//! shock.
+//! to the same positions (no duplicate entry, still protected), a kill -9 between the entry's
+//! fill and its protection, and the daily breaker on a price shock, reset at the next UTC day.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
@@ -95,6 +95,97 @@ fn trades_protects_survives_kill_9_and_trips_the_breaker() {
     assert_eq!(status["breaker"]["tripped"], true, "{status}");
     assert!(status["positions"].as_array().unwrap().is_empty(), "{status}");
     eprintln!("exits after the shock: {exits:?}");
+
+    // The breaker holds for the rest of the UTC day and resets at the next one: entries resume.
+    let tripped_at = w.kinds("breaker").last().unwrap()["ts"].as_i64().unwrap();
+    let next_day = (tripped_at / DAY_MS + 1) * DAY_MS;
+    let entries = |w: &World| -> Vec<i64> {
+        w.kinds("order_sent")
+            .iter()
+            .filter(|r| r["purpose"] == "entry")
+            .filter_map(|r| r["ts"].as_i64())
+            .filter(|ts| *ts > tripped_at)
+            .collect()
+    };
+    // A close at exactly 00:00 ends the old day's last bar; the first close of the new day is
+    // the next one.
+    let mut now = tripped_at;
+    while now <= next_day {
+        assert!(entries(&w).is_empty(), "an entry before the next UTC day: {:?}", entries(&w));
+        now = w.step_hour();
+    }
+    let status = read_json(&w.dir.join("run/futures-agent.status.json")).unwrap();
+    assert_eq!(status["breaker"]["tripped"], false, "the breaker still tripped on the next day: {status}");
+    while entries(&w).is_empty() {
+        w.step_hour();
+        hours += 1;
+        assert!(hours < 1_200, "no entry after the breaker reset");
+    }
+    assert!(entries(&w).iter().all(|ts| *ts > next_day), "{:?}", entries(&w));
+    let _ = std::fs::remove_dir_all(&w.dir);
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// kill -9 after the entry filled and before its protection reached the venue (the simulator
+/// stalls every new algo order: never executed, never answered): the restart finds the position
+/// with no protective order resting, places them, and sends no entry again.
+#[test]
+fn kill_9_after_the_fill_before_the_stop_protects_on_restart_without_a_second_entry() {
+    let mut w = World::new("stall");
+    w.start_agent();
+    w.sim.admin("POST", "/sim/fault?stall_path=/fapi/v1/algoOrder&stall_method=POST&hang_ms=60000");
+    let status = w.dir.join("run/futures-agent.status.json");
+    let mut hours = 0;
+    while w.kinds("position_opened").is_empty() {
+        let now = http(w.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
+        wait_for("the close, or an entry filled", Duration::from_secs(30), || {
+            w.assert_agent_alive();
+            !w.kinds("position_opened").is_empty()
+                || read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
+        });
+        hours += 1;
+        assert!(hours < 200, "no entry in 200 simulated hours");
+    }
+    // The entry filled and the agent is held on its first protective order.
+    let opened = w.kinds("position_opened").remove(0);
+    let symbol = opened["symbol"].as_str().unwrap().to_owned();
+    w.kill_agent();
+    w.sim.admin("POST", "/sim/fault/reset");
+    let positions = venue_positions(&w.sim_account());
+    let held = positions.iter().find(|(s, _, _)| *s == symbol).cloned();
+    let (_, amount, resting) =
+        held.unwrap_or_else(|| panic!("no {symbol} position on the venue: {positions:?}"));
+    assert_eq!(resting, 0, "a protective order reached the venue before the kill");
+    let entries_before = w.kinds("order_sent").iter().filter(|r| r["purpose"] == "entry").count();
+
+    w.start_agent();
+    wait_for("the restarted agent to protect the position", Duration::from_secs(30), || {
+        w.assert_agent_alive();
+        venue_positions(&w.sim_account())
+            .iter()
+            .any(|(s, a, resting)| *s == symbol && *resting == 3 && *a == amount)
+    });
+    let entries_after = w.kinds("order_sent").iter().filter(|r| r["purpose"] == "entry").count();
+    assert_eq!(entries_after, entries_before, "an entry was sent again by the restart");
+    let history = w.sim.admin("GET", "/sim/history");
+    let entries_on_venue = history["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| {
+            o["symbol"] == symbol.as_str()
+                && o["clientOrderId"].as_str().is_some_and(|id| id.starts_with("fa-en-"))
+        })
+        .count();
+    assert_eq!(entries_on_venue, 1, "one entry on the venue");
+    let status = read_json(&status).unwrap();
+    let known = status["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["symbol"] == symbol.as_str() && same_qty(&amount, p["qty"].as_str().unwrap_or("")));
+    assert!(known, "the restarted agent does not know the position: {status}");
     let _ = std::fs::remove_dir_all(&w.dir);
 }
 

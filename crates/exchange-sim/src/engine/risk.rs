@@ -70,13 +70,20 @@ impl Engine {
         let Some(position) = acc.futures.positions.remove(&symbol) else { return };
         let isolated = acc.futures.config(symbol).margin_type == MarginType::Isolated;
         let qty = position.amount.abs();
-        let price = price.round_dp(spec.price_precision);
-        let (realized, clearance) = if isolated {
-            (-position.isolated_wallet, Decimal::ZERO)
+        let (price, realized, clearance) = if isolated {
+            // The whole isolated margin is lost: the execution is reported at the bankruptcy
+            // price, where the position's loss is exactly that margin (as Binance reports it).
+            let bankruptcy = position.entry - position.isolated_wallet / position.amount;
+            (
+                bankruptcy.round_dp(spec.price_precision).max(Decimal::ZERO),
+                -position.isolated_wallet,
+                Decimal::ZERO,
+            )
         } else {
+            let price = price.round_dp(spec.price_precision);
             let realized = (position.amount * (price - position.entry)).round_dp(8);
             let clearance = maint_margin(spec, qty * price).max(Decimal::ZERO).round_dp(8);
-            (realized, clearance)
+            (price, realized, clearance)
         };
         let before = acc.futures.wallet;
         acc.futures.wallet = (before + realized - clearance).max(Decimal::ZERO);
