@@ -86,12 +86,17 @@ pub struct Sim {
 impl Sim {
     /// Starts exchange-sim in `dir` with a stepped clock (`speed = 0`) and `extra` config lines.
     pub fn start(dir: &Path, extra: &str) -> Self {
+        Self::start_at(dir, "2026-01-01T00:00:00Z", extra)
+    }
+
+    /// [`Sim::start`] with the market clock starting at `start_time` (RFC 3339).
+    pub fn start_at(dir: &Path, start_time: &str, extra: &str) -> Self {
         let port = free_port();
         let config = dir.join("sim.toml");
         std::fs::write(
             &config,
             format!(
-                "port = {port}\nseed = 7\nspeed = 0.0\nstart_time = \"2026-01-01T00:00:00Z\"\nbackfill_days = 4.0\n{extra}\n\
+                "port = {port}\nseed = 7\nspeed = 0.0\nstart_time = \"{start_time}\"\nbackfill_days = 4.0\n{extra}\n\
                  [[accounts]]\nname = \"demo\"\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\nfutures_usdt = \"10000\"\n\
                  [accounts.spot]\nUSDT = \"10000\"\n"
             ),
@@ -156,6 +161,11 @@ impl FuturesWorld {
     pub fn new(name: &str) -> Self {
         let dir = temp_dir(name);
         let sim = Sim::start(&dir, "volatility = 2.0");
+        Self::on(dir, sim)
+    }
+
+    /// The agent's config in `dir`, for `sim` (started in `dir`).
+    pub fn on(dir: PathBuf, sim: Sim) -> Self {
         std::fs::write(
             dir.join("futures.toml"),
             "venue = \"sim\"\nsim_config = \"sim.toml\"\nlog_dir = \"logs\"\nrun_dir = \"run\"\n",
@@ -215,27 +225,18 @@ impl FuturesWorld {
     }
 
     /// Waits (up to a few seconds, without failing) until the agent's view and the venue's agree:
-    /// the same positions, each with its three resting orders. An hour passes between bars in real
-    /// time; stepping the next one before the fills of this one arrive would not be realistic.
+    /// the same positions in the journal as on the venue, each with its three resting orders. An
+    /// hour passes between bars in real time; stepping the next one before the fills of this one
+    /// arrive would not be realistic. (The journal, not the status file: the status is rewritten
+    /// at the next bar or within seconds, the journal as each fill arrives.)
     pub fn settle(&mut self) {
-        let status = self.dir.join("run/futures-agent.status.json");
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(5) {
             let venue = venue_positions(&self.sim_account());
-            let ours: Vec<(String, String)> = read_json(&status)
-                .and_then(|s| s["positions"].as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .map(|p| {
-                    (
-                        p["symbol"].as_str().unwrap_or("").to_owned(),
-                        p["qty"].as_str().unwrap_or("").to_owned(),
-                    )
-                })
-                .collect();
+            let ours = self.journal_positions();
             let same = venue.len() == ours.len()
-                && venue.iter().all(|(sym, amount, resting)| {
-                    *resting == 3 && ours.iter().any(|(s, q)| s == sym && same_qty(amount, q))
+                && venue.iter().all(|(symbol, amount, resting)| {
+                    *resting == 3 && ours.get(symbol).is_some_and(|q| Some(*q) == amount.parse().ok())
                 });
             if same {
                 return;
@@ -244,12 +245,28 @@ impl FuturesWorld {
         }
     }
 
+    /// Signed position per symbol from the journal's fills (a fill rebuilt from a query stands
+    /// for executions the stream lost); flat symbols left out.
+    pub fn journal_positions(&self) -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
+        let mut net: std::collections::BTreeMap<String, rust_decimal::Decimal> =
+            std::collections::BTreeMap::new();
+        for r in self.journal().iter().filter(|r| r["kind"] == "fill" || r["kind"] == "fill_rebuilt") {
+            let qty: rust_decimal::Decimal =
+                r["qty"].as_str().and_then(|q| q.parse().ok()).unwrap_or_default();
+            let signed = if r["side"] == "BUY" { qty } else { -qty };
+            *net.entry(r["symbol"].as_str().unwrap_or("").to_owned()).or_default() += signed;
+        }
+        net.retain(|_, q| !q.is_zero());
+        net
+    }
+
     /// Every journal record.
     pub fn journal(&self) -> Vec<Value> {
         std::fs::read_to_string(self.dir.join("logs/futures_trades.jsonl"))
             .unwrap_or_default()
             .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
+            // A line being written (or torn by a kill -9) is not a record yet.
+            .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
     }
 
