@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use serde_json::Value;
-use support::{FuturesWorld, http, read_json, same_qty, venue_positions, wait_for};
+use support::{FuturesWorld, http, read_json, venue_positions, wait_for};
 
 /// One fault: the admin calls that start it, and whether it only shows on an order (then it
 /// stays armed, an hour at a time, until the simulator has used it up).
@@ -161,20 +161,16 @@ fn shock_against_positions(w: &FuturesWorld) {
 }
 
 /// Waits until every position on the venue has its three protective orders resting and the
-/// agent's status shows the same positions; fails showing both sides.
+/// journal's fills make the same positions; fails showing both sides.
 fn settle_protected(w: &mut FuturesWorld, after: &str) {
-    let status = w.dir.join("run/futures-agent.status.json");
     let start = Instant::now();
     loop {
         w.assert_agent_alive();
         let venue = venue_positions(&w.sim_account());
-        let ours = read_json(&status).and_then(|s| s["positions"].as_array().cloned()).unwrap_or_default();
+        let ours = w.journal_positions();
         let agree = venue.len() == ours.len()
             && venue.iter().all(|(symbol, amount, resting)| {
-                *resting == 3
-                    && ours.iter().any(|p| {
-                        p["symbol"] == symbol.as_str() && same_qty(amount, p["qty"].as_str().unwrap_or(""))
-                    })
+                *resting == 3 && ours.get(symbol).is_some_and(|q| Some(*q) == amount.parse().ok())
             });
         if agree {
             return;
@@ -182,12 +178,27 @@ fn settle_protected(w: &mut FuturesWorld, after: &str) {
         if start.elapsed() > Duration::from_secs(60) {
             let algos = w.sim_account()["algoOrders"].clone();
             panic!(
-                "no agreement with the venue after {after}:\nvenue (symbol, amount, resting): {venue:?}\nagent: {ours:?}\nresting algo orders: {algos}\ndir: {}",
+                "no agreement with the venue after {after}:\nvenue (symbol, amount, resting): {venue:?}\njournal: {ours:?}\nresting algo orders: {algos}\ndir: {}",
                 w.dir.display()
             );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The agent's status positions, signed.
+fn status_positions(w: &FuturesWorld) -> BTreeMap<String, Decimal> {
+    let status = read_json(&w.dir.join("run/futures-agent.status.json")).unwrap_or_default();
+    status["positions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            let qty = dec(&p["qty"]);
+            (p["symbol"].as_str().unwrap_or("").to_owned(), if p["side"] == "short" { -qty } else { qty })
+        })
+        .collect()
 }
 
 fn dec(value: &Value) -> Decimal {
@@ -246,17 +257,12 @@ fn assert_venue_and_journal_agree(w: &FuturesWorld) {
         .collect();
     net_ours.retain(|_, amount| !amount.is_zero());
     assert_eq!(net_ours, venue, "positions: journal fills (left) vs venue (right)");
-    let status = read_json(&w.dir.join("run/futures-agent.status.json")).unwrap();
-    let known: BTreeMap<String, Decimal> = status["positions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let qty = dec(&p["qty"]);
-            (p["symbol"].as_str().unwrap().to_owned(), if p["side"] == "short" { -qty } else { qty })
-        })
-        .collect();
-    assert_eq!(known, venue, "positions: agent status (left) vs venue (right)");
+    // The status is rewritten at least every 5 s: give it one period to catch up.
+    let start = Instant::now();
+    while status_positions(w) != venue && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(status_positions(w), venue, "positions: agent status (left) vs venue (right)");
 
     // Every open position has its stop resting on the venue.
     let algos = account["algoOrders"].as_array().unwrap();
