@@ -341,3 +341,50 @@ async fn spot_orders_fill_rest_and_cancel() {
     user.control.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The execution history the reconciliation falls back on after a user-stream gap: our own
+/// fills under our client ids, and a liquidation under the venue's `autoclose-` id, each with the
+/// simulator's trade id and quantity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usdm_fills_since_reads_back_executions_by_client_id() {
+    let dir = temp_dir("clients-history");
+    let sim = Sim::start(&dir, "");
+    let venue = usdm(&sim);
+    let mut ids = Ids(0);
+    venue.set_leverage(&btc(), 20).await.unwrap();
+    venue.set_margin_mode(&btc(), exchange_core::MarginMode::Isolated).await.unwrap();
+    // Executions carry market time (the simulator's clock), not the server's wall time.
+    let since = sim.admin("GET", "/sim/state")["clock"]["marketTime"].as_i64().unwrap() - 60_000;
+    let entry = ids.next(OrderPurpose::Entry);
+    venue.place(&order(entry.clone(), Side::Buy, OrderKind::Market, dec!(0.020))).await.unwrap();
+    let close = ids.next(OrderPurpose::Close);
+    let mut half = order(close.clone(), Side::Sell, OrderKind::Market, dec!(0.005));
+    half.reduce_only = true;
+    venue.place(&half).await.unwrap();
+    // 20x isolated: a 10% fall is past the liquidation price.
+    sim.admin("POST", "/sim/shock?symbol=BTCUSDT&pct=-10");
+    assert_eq!(position_qty(&venue).await, dec!(0), "liquidated");
+
+    let fills = venue.fills_since(&btc(), since).await.unwrap();
+    let history = sim.admin("GET", "/sim/history");
+    let trades = history["trades"].as_array().unwrap();
+    assert_eq!(fills.len(), trades.len(), "{fills:?}");
+    for (fill, trade) in fills.iter().zip(trades) {
+        assert_eq!(fill.client_order_id.as_str(), trade["clientOrderId"].as_str().unwrap());
+        assert_eq!(fill.trade_id, trade["id"].to_string());
+        assert_eq!(
+            fill.qty.get().to_string(),
+            trade["qty"].as_str().unwrap().parse::<Decimal>().unwrap().to_string()
+        );
+    }
+    let sides: Vec<(&str, Side, Decimal)> =
+        fills.iter().map(|f| (f.client_order_id.as_str(), f.side, f.qty.get())).collect();
+    assert_eq!(sides[0], (entry.as_str(), Side::Buy, dec!(0.020)));
+    assert_eq!(sides[1], (close.as_str(), Side::Sell, dec!(0.005)));
+    assert!(
+        sides[2].0.starts_with("autoclose-") && sides[2].1 == Side::Sell && sides[2].2 == dec!(0.015),
+        "{sides:?}"
+    );
+    assert!(venue.fills_since(&btc(), since + 3_600_000).await.unwrap().is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

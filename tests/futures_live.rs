@@ -1,149 +1,17 @@
 //! futures-agent and exchange-sim as real processes in a temp dir, the simulator's clock stepped
 //! an hour at a time through its admin API: entries on signals, resting protection on the venue
 //! for every position, stops or take profits triggering, a kill -9 with the restart reconciling
-//! to the same positions (no duplicate entry, still protected), and the daily breaker on a price
-//! shock.
+//! to the same positions (no duplicate entry, still protected), a kill -9 between the entry's
+//! fill and its protection, and the daily breaker on a price shock, reset at the next UTC day.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use support::{Proc, Sim, binary, http, read_json, temp_dir, wait_for};
-
-struct World {
-    dir: PathBuf,
-    port: u16,
-    sim: Sim,
-    agent: Option<Proc>,
-}
-
-impl World {
-    fn new(name: &str) -> Self {
-        let dir = temp_dir(name);
-        let sim = Sim::start(&dir, "volatility = 2.0");
-        std::fs::write(
-            dir.join("futures.toml"),
-            "venue = \"sim\"\nsim_config = \"sim.toml\"\nlog_dir = \"logs\"\nrun_dir = \"run\"\n",
-        )
-        .unwrap();
-        Self { dir, port: sim.port, sim, agent: None }
-    }
-
-    fn start_agent(&mut self) {
-        let _ = std::fs::remove_file(self.dir.join("run/futures-agent.status.json"));
-        let child = Command::new(binary("futures-agent"))
-            .args(["run", "--config", "futures.toml"])
-            .current_dir(&self.dir)
-            .env_remove("TELEGRAM_BOT_TOKEN")
-            .env_remove("DISCORD_WEBHOOK_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.agent = Some(Proc(child));
-        let status = self.dir.join("run/futures-agent.status.json");
-        wait_for("the agent to be ready", Duration::from_secs(60), || {
-            self.assert_agent_alive();
-            read_json(&status).is_some_and(|s| s["ready"] == true)
-        });
-    }
-
-    fn assert_agent_alive(&mut self) {
-        if let Some(Proc(child)) = self.agent.as_mut()
-            && let Ok(Some(code)) = child.try_wait()
-        {
-            let log = std::fs::read_to_string(self.dir.join("logs/futures_agent.log")).unwrap_or_default();
-            panic!("the agent exited with {code}; its log:\n{log}");
-        }
-    }
-
-    fn kill_agent(&mut self) {
-        if let Some(mut agent) = self.agent.take() {
-            agent.0.kill().unwrap();
-            agent.0.wait().unwrap();
-        }
-    }
-
-    /// Steps the market one hour and waits until the agent has processed that close.
-    fn step_hour(&mut self) -> i64 {
-        let now = http(self.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
-        let status = self.dir.join("run/futures-agent.status.json");
-        wait_for("the agent to see the close", Duration::from_secs(30), || {
-            self.assert_agent_alive();
-            read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
-        });
-        self.settle();
-        now
-    }
-
-    /// Waits (up to a few seconds, without failing) until the agent's view and the venue's agree:
-    /// the same positions, each with its three resting orders. An hour passes between bars in real
-    /// time; stepping the next one before the fills of this one arrive would not be realistic.
-    fn settle(&mut self) {
-        let status = self.dir.join("run/futures-agent.status.json");
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            let venue = venue_positions(&self.sim_account());
-            let ours: Vec<(String, String)> = read_json(&status)
-                .and_then(|s| s["positions"].as_array().cloned())
-                .unwrap_or_default()
-                .iter()
-                .map(|p| {
-                    (
-                        p["symbol"].as_str().unwrap_or("").to_owned(),
-                        p["qty"].as_str().unwrap_or("").to_owned(),
-                    )
-                })
-                .collect();
-            let same = venue.len() == ours.len()
-                && venue.iter().all(|(sym, amount, resting)| {
-                    *resting == 3 && ours.iter().any(|(s, q)| s == sym && amount.trim_start_matches('-') == q)
-                });
-            if same {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-
-    fn journal(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.join("logs/futures_trades.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
-    fn kinds(&self, kind: &str) -> Vec<Value> {
-        self.journal().into_iter().filter(|r| r["kind"] == kind).collect()
-    }
-
-    fn sim_account(&self) -> Value {
-        self.sim.account()
-    }
-}
-
-/// Positions on the simulator by symbol: (signed amount, number of resting algo orders).
-fn venue_positions(account: &Value) -> Vec<(String, String, usize)> {
-    let algos = account["algoOrders"].as_array().cloned().unwrap_or_default();
-    account["futures"]["positions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
-        .filter(|p| p["positionAmt"].as_str().is_some_and(|a| a.trim_start_matches('-') != "0"))
-        .map(|p| {
-            let symbol = p["symbol"].as_str().unwrap().to_owned();
-            let resting = algos.iter().filter(|a| a["symbol"] == symbol.as_str()).count();
-            (symbol, p["positionAmt"].as_str().unwrap().to_owned(), resting)
-        })
-        .collect()
-}
+use support::{FuturesWorld as World, http, read_json, same_qty, venue_positions, wait_for};
 
 #[test]
 fn trades_protects_survives_kill_9_and_trips_the_breaker() {
@@ -198,35 +66,142 @@ fn trades_protects_survives_kill_9_and_trips_the_breaker() {
     assert_eq!(entries_after.len(), entries_before.len(), "an entry was sent again by the restart");
 
     // The breaker: a 40% shock against every open position (beyond its stop, and for the
-    // leveraged ones beyond liquidation), then the next closes. Every position must be closed
-    // and accounted (liquidation executions included), and the day's loss trips the breaker.
-    let shocked = venue_positions(&w.sim_account());
-    let closed_before = w.kinds("position_closed").len();
-    for (symbol, amount, _) in &shocked {
-        let pct = if amount.starts_with('-') { 40 } else { -40 };
-        http(w.port, "POST", &format!("/sim/shock?symbol={symbol}&pct={pct}"));
+    // leveraged ones beyond liquidation), then the next closes. Every shocked position must be
+    // closed and accounted (liquidation executions included). An isolated liquidation loses the
+    // position's margin, 1/leverage of its notional: one round may not lose 20% of the day's
+    // opening equity, so shocks are repeated (on whatever is open) until the breaker trips.
+    let mut exits: Vec<String> = Vec::new();
+    let mut rounds = 0;
+    let trips_before = w.kinds("breaker").len();
+    while w.kinds("breaker").len() == trips_before {
+        while venue_positions(&w.sim_account()).is_empty() {
+            w.step_hour();
+            hours += 1;
+            assert!(hours < 1_200, "no position to shock");
+        }
+        let shocked = venue_positions(&w.sim_account());
+        let shocked_at = w.sim.admin("GET", "/sim/state")["clock"]["marketTime"].as_i64().unwrap();
+        let closed_before = w.kinds("position_closed").len();
+        for (symbol, amount, _) in &shocked {
+            let pct = if amount.starts_with('-') { 40 } else { -40 };
+            http(w.port, "POST", &format!("/sim/shock?symbol={symbol}&pct={pct}"));
+        }
+        w.step_hour();
+        w.step_hour();
+        wait_for("the shocked positions' closes in the journal", Duration::from_secs(20), || {
+            w.kinds("position_closed").len() >= closed_before + shocked.len()
+        });
+        exits.extend(
+            w.kinds("position_closed")[closed_before..]
+                .iter()
+                .filter(|c| c["entry_time"].as_i64() <= Some(shocked_at))
+                .filter(|c| shocked.iter().any(|(symbol, _, _)| c["symbol"] == symbol.as_str()))
+                .map(|c| c["exit_reason"].as_str().unwrap_or("").to_owned()),
+        );
+        rounds += 1;
+        assert!(rounds < 10, "ten rounds of 40% shocks did not trip the breaker: {exits:?}");
     }
-    w.step_hour();
-    w.step_hour();
-    wait_for("the shocked positions to close", Duration::from_secs(20), || {
+    wait_for("every position closed by the breaker", Duration::from_secs(20), || {
         venue_positions(&w.sim_account()).is_empty()
     });
-    wait_for("the closes in the journal", Duration::from_secs(20), || {
-        w.kinds("position_closed").len() >= closed_before + shocked.len()
-    });
-    let exits: Vec<String> = w.kinds("position_closed")[closed_before..]
-        .iter()
-        .map(|c| c["exit_reason"].as_str().unwrap_or("").to_owned())
-        .collect();
-    assert!(
-        exits.iter().all(|r| ["liquidation", "stop_loss", "trailing_stop", "breaker"].contains(&r.as_str())),
-        "exits after the shock: {exits:?}"
-    );
-    assert!(!w.kinds("breaker").is_empty(), "a 40% shock on open positions did not trip the breaker");
+    let allowed = ["liquidation", "stop_loss", "trailing_stop", "breaker"];
+    assert!(exits.iter().all(|r| allowed.contains(&r.as_str())), "exits after the shocks: {exits:?}");
+    assert!(exits.iter().any(|r| r == "liquidation"), "no liquidation among {exits:?}");
     let status = read_json(&w.dir.join("run/futures-agent.status.json")).unwrap();
     assert_eq!(status["breaker"]["tripped"], true, "{status}");
     assert!(status["positions"].as_array().unwrap().is_empty(), "{status}");
-    eprintln!("exits after the shock: {exits:?}");
+    eprintln!("exits after {rounds} rounds of shocks: {exits:?}");
+
+    // The breaker holds for the rest of the UTC day and resets at the next one: entries resume.
+    let tripped_at = w.kinds("breaker").last().unwrap()["ts"].as_i64().unwrap();
+    let next_day = (tripped_at / DAY_MS + 1) * DAY_MS;
+    let entries = |w: &World| -> Vec<i64> {
+        w.kinds("order_sent")
+            .iter()
+            .filter(|r| r["purpose"] == "entry")
+            .filter_map(|r| r["ts"].as_i64())
+            .filter(|ts| *ts > tripped_at)
+            .collect()
+    };
+    // A close at exactly 00:00 ends the old day's last bar; the first close of the new day is
+    // the next one.
+    let mut now = tripped_at;
+    while now <= next_day {
+        assert!(entries(&w).is_empty(), "an entry before the next UTC day: {:?}", entries(&w));
+        now = w.step_hour();
+    }
+    let status = read_json(&w.dir.join("run/futures-agent.status.json")).unwrap();
+    assert_eq!(status["breaker"]["tripped"], false, "the breaker still tripped on the next day: {status}");
+    while entries(&w).is_empty() {
+        w.step_hour();
+        hours += 1;
+        assert!(hours < 1_200, "no entry after the breaker reset");
+    }
+    assert!(entries(&w).iter().all(|ts| *ts > next_day), "{:?}", entries(&w));
+    let _ = std::fs::remove_dir_all(&w.dir);
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// kill -9 after the entry filled and before its protection reached the venue (the simulator
+/// stalls every new algo order: never executed, never answered): the restart finds the position
+/// with no protective order resting, places them, and sends no entry again.
+#[test]
+fn kill_9_after_the_fill_before_the_stop_protects_on_restart_without_a_second_entry() {
+    let mut w = World::new("stall");
+    w.start_agent();
+    w.sim.admin("POST", "/sim/fault?stall_path=/fapi/v1/algoOrder&stall_method=POST&hang_ms=60000");
+    let status = w.dir.join("run/futures-agent.status.json");
+    let mut hours = 0;
+    while w.kinds("position_opened").is_empty() {
+        let now = http(w.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
+        wait_for("the close, or an entry filled", Duration::from_secs(30), || {
+            w.assert_agent_alive();
+            !w.kinds("position_opened").is_empty()
+                || read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
+        });
+        hours += 1;
+        assert!(hours < 200, "no entry in 200 simulated hours");
+    }
+    // The entry filled and the agent is held on its first protective order.
+    let opened = w.kinds("position_opened").remove(0);
+    let symbol = opened["symbol"].as_str().unwrap().to_owned();
+    w.kill_agent();
+    w.sim.admin("POST", "/sim/fault/reset");
+    let positions = venue_positions(&w.sim_account());
+    let held = positions.iter().find(|(s, _, _)| *s == symbol).cloned();
+    let (_, amount, resting) =
+        held.unwrap_or_else(|| panic!("no {symbol} position on the venue: {positions:?}"));
+    assert_eq!(resting, 0, "a protective order reached the venue before the kill");
+    let entries_before = w.kinds("order_sent").iter().filter(|r| r["purpose"] == "entry").count();
+
+    w.start_agent();
+    wait_for("the restarted agent to protect the position", Duration::from_secs(30), || {
+        w.assert_agent_alive();
+        venue_positions(&w.sim_account())
+            .iter()
+            .any(|(s, a, resting)| *s == symbol && *resting == 3 && *a == amount)
+    });
+    let entries_after = w.kinds("order_sent").iter().filter(|r| r["purpose"] == "entry").count();
+    assert_eq!(entries_after, entries_before, "an entry was sent again by the restart");
+    let history = w.sim.admin("GET", "/sim/history");
+    let entries_on_venue = history["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| {
+            o["symbol"] == symbol.as_str()
+                && o["clientOrderId"].as_str().is_some_and(|id| id.starts_with("fa-en-"))
+        })
+        .count();
+    assert_eq!(entries_on_venue, 1, "one entry on the venue");
+    let status = read_json(&status).unwrap();
+    let known = status["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["symbol"] == symbol.as_str() && same_qty(&amount, p["qty"].as_str().unwrap_or("")));
+    assert!(known, "the restarted agent does not know the position: {status}");
     let _ = std::fs::remove_dir_all(&w.dir);
 }
 
@@ -274,17 +249,14 @@ fn kill_9_between_an_entry_and_its_answer_neither_loses_nor_repeats_it() {
     w.kill_agent();
     w.sim.admin("POST", "/sim/fault/reset");
     let positions = venue_positions(&w.sim_account());
-    let held = positions
-        .iter()
-        .find(|(s, _, _)| *s == symbol)
-        .map(|(_, amount, _)| amount.trim_start_matches('-').to_owned());
-    assert_eq!(held.as_deref(), Some(qty.as_str()), "the hung order was placed on the venue: {positions:?}");
+    let held = positions.iter().any(|(s, amount, _)| *s == symbol && same_qty(amount, &qty));
+    assert!(held, "the hung order ({qty} {symbol}) was placed on the venue: {positions:?}");
 
     w.start_agent();
     wait_for("the restarted agent to protect the position", Duration::from_secs(20), || {
         venue_positions(&w.sim_account())
             .iter()
-            .any(|(s, a, resting)| *s == symbol && *resting == 3 && a.trim_start_matches('-') == qty)
+            .any(|(s, a, resting)| *s == symbol && *resting == 3 && same_qty(a, &qty))
     });
     let sent: Vec<Value> =
         w.kinds("order_sent").into_iter().filter(|r| r["order"]["client_order_id"] == id.as_str()).collect();

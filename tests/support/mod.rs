@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: the workspace's binaries (built by `cargo test --workspace`,
 //! built here when missing), child processes that die with the test, exchange-sim started as a
-//! real process on a free loopback port, and raw HTTP/1.0 calls to its admin API.
+//! real process on a free loopback port, raw HTTP/1.0 calls to its admin API, and futures-agent
+//! trading on it ([`FuturesWorld`]).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test file uses a part; test code
 
@@ -85,12 +86,17 @@ pub struct Sim {
 impl Sim {
     /// Starts exchange-sim in `dir` with a stepped clock (`speed = 0`) and `extra` config lines.
     pub fn start(dir: &Path, extra: &str) -> Self {
+        Self::start_at(dir, "2026-01-01T00:00:00Z", extra)
+    }
+
+    /// [`Sim::start`] with the market clock starting at `start_time` (RFC 3339).
+    pub fn start_at(dir: &Path, start_time: &str, extra: &str) -> Self {
         let port = free_port();
         let config = dir.join("sim.toml");
         std::fs::write(
             &config,
             format!(
-                "port = {port}\nseed = 7\nspeed = 0.0\nstart_time = \"2026-01-01T00:00:00Z\"\nbackfill_days = 4.0\n{extra}\n\
+                "port = {port}\nseed = 7\nspeed = 0.0\nstart_time = \"{start_time}\"\nbackfill_days = 4.0\n{extra}\n\
                  [[accounts]]\nname = \"demo\"\napi_key = \"{API_KEY}\"\napi_secret = \"{API_SECRET}\"\nfutures_usdt = \"10000\"\n\
                  [accounts.spot]\nUSDT = \"10000\"\n"
             ),
@@ -134,4 +140,167 @@ pub fn http(port: u16, method: &str, path: &str) -> Value {
 /// A JSON file, if it exists and parses.
 pub fn read_json(path: &Path) -> Option<Value> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// futures-agent and exchange-sim as real processes in one temp dir, the simulator stepped through
+/// its admin API.
+#[derive(Debug)]
+pub struct FuturesWorld {
+    /// The temp dir both run in.
+    pub dir: PathBuf,
+    /// The simulator's port.
+    pub port: u16,
+    /// The simulator.
+    pub sim: Sim,
+    /// The agent, while running.
+    pub agent: Option<Proc>,
+}
+
+impl FuturesWorld {
+    /// A stepped simulator (volatility 2) in a fresh temp dir, and the agent's config for it.
+    pub fn new(name: &str) -> Self {
+        let dir = temp_dir(name);
+        let sim = Sim::start(&dir, "volatility = 2.0");
+        Self::on(dir, sim)
+    }
+
+    /// The agent's config in `dir`, for `sim` (started in `dir`).
+    pub fn on(dir: PathBuf, sim: Sim) -> Self {
+        std::fs::write(
+            dir.join("futures.toml"),
+            "venue = \"sim\"\nsim_config = \"sim.toml\"\nlog_dir = \"logs\"\nrun_dir = \"run\"\n",
+        )
+        .unwrap();
+        Self { dir, port: sim.port, sim, agent: None }
+    }
+
+    /// Starts the agent and waits until its status says ready.
+    pub fn start_agent(&mut self) {
+        let _ = std::fs::remove_file(self.dir.join("run/futures-agent.status.json"));
+        let child = Command::new(binary("futures-agent"))
+            .args(["run", "--config", "futures.toml"])
+            .current_dir(&self.dir)
+            .env_remove("TELEGRAM_BOT_TOKEN")
+            .env_remove("DISCORD_WEBHOOK_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.agent = Some(Proc(child));
+        let status = self.dir.join("run/futures-agent.status.json");
+        wait_for("the agent to be ready", Duration::from_secs(60), || {
+            self.assert_agent_alive();
+            read_json(&status).is_some_and(|s| s["ready"] == true)
+        });
+    }
+
+    /// Panics with the agent's log if it has exited.
+    pub fn assert_agent_alive(&mut self) {
+        if let Some(Proc(child)) = self.agent.as_mut()
+            && let Ok(Some(code)) = child.try_wait()
+        {
+            let log = std::fs::read_to_string(self.dir.join("logs/futures_agent.log")).unwrap_or_default();
+            panic!("the agent exited with {code}; its log:\n{log}");
+        }
+    }
+
+    /// kill -9.
+    pub fn kill_agent(&mut self) {
+        if let Some(mut agent) = self.agent.take() {
+            agent.0.kill().unwrap();
+            agent.0.wait().unwrap();
+        }
+    }
+
+    /// Steps the market one hour and waits until the agent has processed that close.
+    pub fn step_hour(&mut self) -> i64 {
+        let now = http(self.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
+        let status = self.dir.join("run/futures-agent.status.json");
+        wait_for("the agent to see the close", Duration::from_secs(30), || {
+            self.assert_agent_alive();
+            read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
+        });
+        self.settle();
+        now
+    }
+
+    /// Waits (up to a few seconds, without failing) until the agent's view and the venue's agree:
+    /// the same positions in the journal as on the venue, each with its three resting orders. An
+    /// hour passes between bars in real time; stepping the next one before the fills of this one
+    /// arrive would not be realistic. (The journal, not the status file: the status is rewritten
+    /// at the next bar or within seconds, the journal as each fill arrives.)
+    pub fn settle(&mut self) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            let venue = venue_positions(&self.sim_account());
+            let ours = self.journal_positions();
+            let same = venue.len() == ours.len()
+                && venue.iter().all(|(symbol, amount, resting)| {
+                    *resting == 3 && ours.get(symbol).is_some_and(|q| Some(*q) == amount.parse().ok())
+                });
+            if same {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// Signed position per symbol from the journal's fills (a fill rebuilt from a query stands
+    /// for executions the stream lost); flat symbols left out.
+    pub fn journal_positions(&self) -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
+        let mut net: std::collections::BTreeMap<String, rust_decimal::Decimal> =
+            std::collections::BTreeMap::new();
+        for r in self.journal().iter().filter(|r| r["kind"] == "fill" || r["kind"] == "fill_rebuilt") {
+            let qty: rust_decimal::Decimal =
+                r["qty"].as_str().and_then(|q| q.parse().ok()).unwrap_or_default();
+            let signed = if r["side"] == "BUY" { qty } else { -qty };
+            *net.entry(r["symbol"].as_str().unwrap_or("").to_owned()).or_default() += signed;
+        }
+        net.retain(|_, q| !q.is_zero());
+        net
+    }
+
+    /// Every journal record.
+    pub fn journal(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.dir.join("logs/futures_trades.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            // A line being written (or torn by a kill -9) is not a record yet.
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// The journal records of one kind.
+    pub fn kinds(&self, kind: &str) -> Vec<Value> {
+        self.journal().into_iter().filter(|r| r["kind"] == kind).collect()
+    }
+
+    /// The demo account on the simulator.
+    pub fn sim_account(&self) -> Value {
+        self.sim.account()
+    }
+}
+
+/// True when the venue's signed `amount` ("-0.21") and the agent's `qty` ("0.210") are the same
+/// size, whatever trailing zeros either prints.
+pub fn same_qty(amount: &str, qty: &str) -> bool {
+    let parse = |text: &str| text.trim_start_matches('-').parse::<rust_decimal::Decimal>().ok();
+    parse(amount).is_some_and(|a| Some(a) == parse(qty))
+}
+
+/// Positions on the simulator by symbol: (signed amount, number of resting algo orders).
+pub fn venue_positions(account: &Value) -> Vec<(String, String, usize)> {
+    let algos = account["algoOrders"].as_array().cloned().unwrap_or_default();
+    account["futures"]["positions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|p| p["positionAmt"].as_str().is_some_and(|a| a.trim_start_matches('-') != "0"))
+        .map(|p| {
+            let symbol = p["symbol"].as_str().unwrap().to_owned();
+            let resting = algos.iter().filter(|a| a["symbol"] == symbol.as_str()).count();
+            (symbol, p["positionAmt"].as_str().unwrap().to_owned(), resting)
+        })
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! Faults injected on demand through the admin API (DESIGN §5): 5xx answers at a rate, bursts of
 //! 429 and 418, added latency, a skewed server clock, orders that are placed but not answered (503
-//! "Unknown error..." or no answer at all), WebSocket drops, and listenKey expiry. Partial fills live
+//! "Unknown error..." or no answer at all), requests to one path lost on the way (held, never
+//! executed, never answered), WebSocket drops, and listenKey expiry. Partial fills live
 //! in the engine; WebSocket drops and listenKey expiry are one-shot actions, not state.
 
 use std::sync::Mutex;
@@ -38,8 +39,13 @@ pub struct FaultState {
     pub unanswered_orders: u32,
     /// How they are not answered.
     pub unanswered_mode: Unanswered,
-    /// How long a hung request is held before its connection is closed, ms.
+    /// How long a hung or stalled request is held before its connection is closed, ms.
     pub hang_ms: u64,
+    /// Requests to this path (`/fapi/v1/algoOrder`) are stalled: held for `hang_ms`, never
+    /// executed, then closed without an answer.
+    pub stall_path: Option<String>,
+    /// Only requests with this method (`POST`) are stalled; any method when unset.
+    pub stall_method: Option<String>,
 }
 
 impl Default for FaultState {
@@ -54,6 +60,8 @@ impl Default for FaultState {
             unanswered_orders: 0,
             unanswered_mode: Unanswered::Status503,
             hang_ms: 30_000,
+            stall_path: None,
+            stall_method: None,
         }
     }
 }
@@ -133,6 +141,16 @@ impl Faults {
         })
     }
 
+    /// How long to hold a request of `method` to `path` without executing it, when the stall
+    /// fault covers it.
+    pub fn stall_ms(&self, method: &str, path: &str) -> Option<u64> {
+        let guard = self.state.lock().ok()?;
+        let state = &guard.0;
+        let path_matches = state.stall_path.as_deref() == Some(path);
+        let method_matches = state.stall_method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method));
+        (path_matches && method_matches).then_some(state.hang_ms)
+    }
+
     /// The added latency, ms.
     pub fn latency_ms(&self) -> u64 {
         self.state.lock().map(|s| s.0.latency_ms).unwrap_or(0)
@@ -161,5 +179,23 @@ mod tests {
         assert_eq!(faults.take_unanswered(), None);
         faults.reset();
         assert_eq!(faults.verdict(), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_stall_covers_only_its_path_and_method() {
+        let faults = Faults::new(1);
+        assert_eq!(faults.stall_ms("POST", "/fapi/v1/algoOrder"), None);
+        faults.update(|s| {
+            s.stall_path = Some("/fapi/v1/algoOrder".into());
+            s.stall_method = Some("POST".into());
+            s.hang_ms = 5_000;
+        });
+        assert_eq!(faults.stall_ms("POST", "/fapi/v1/algoOrder"), Some(5_000));
+        assert_eq!(faults.stall_ms("GET", "/fapi/v1/algoOrder"), None, "queries still pass");
+        assert_eq!(faults.stall_ms("POST", "/fapi/v1/order"), None, "other paths pass");
+        faults.update(|s| s.stall_method = None);
+        assert_eq!(faults.stall_ms("GET", "/fapi/v1/algoOrder"), Some(5_000), "no method: every method");
+        faults.reset();
+        assert_eq!(faults.stall_ms("POST", "/fapi/v1/algoOrder"), None);
     }
 }

@@ -130,6 +130,67 @@ async fn unknown_outcome_503_places_the_order() {
     assert_eq!(dup.json["msg"], "Duplicate order sent.", "resending blind is refused");
 }
 
+#[tokio::test]
+async fn a_stalled_path_neither_executes_nor_answers_and_history_shows_it() {
+    let sim = start().await;
+    sim.set_price("BTCUSDT", "100000").await;
+    let entry = [
+        ("symbol", "BTCUSDT"),
+        ("side", "BUY"),
+        ("type", "MARKET"),
+        ("quantity", "0.002"),
+        ("newClientOrderId", "entry-1"),
+    ];
+    assert_eq!(sim.signed("POST", "/fapi/v1/order", &entry).await.status, 200);
+    sim.admin("POST", "/sim/fault?stall_path=/fapi/v1/algoOrder&stall_method=post&hang_ms=200").await;
+    let stop = [
+        ("symbol", "BTCUSDT"),
+        ("side", "SELL"),
+        ("algoType", "CONDITIONAL"),
+        ("type", "STOP_MARKET"),
+        ("triggerPrice", "90000"),
+        ("closePosition", "true"),
+        ("clientAlgoId", "stop-1"),
+    ];
+    let started = Instant::now();
+    let stalled = sim
+        .http
+        .post(format!("{}/fapi/v1/algoOrder", sim.base))
+        .header("X-MBX-APIKEY", DEMO_API_KEY)
+        .query(&signed_pairs(&sim, &stop))
+        .send()
+        .await;
+    assert!(stalled.is_err(), "no answer, the connection is closed");
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    let query = sim.signed("GET", "/fapi/v1/algoOrder", &[("clientAlgoId", "stop-1")]).await;
+    assert_eq!(query.status, 400, "queries pass, and the stop was never placed: {}", query.json);
+    let mut second = entry;
+    second[4] = ("newClientOrderId", "entry-2");
+    assert_eq!(sim.signed("POST", "/fapi/v1/order", &second).await.status, 200, "other paths pass");
+    sim.admin("DELETE", "/sim/fault").await;
+    assert_eq!(sim.signed("POST", "/fapi/v1/algoOrder", &stop).await.status, 200, "a reset ends the stall");
+
+    let history = sim.admin("GET", "/sim/history").await;
+    let ids: Vec<&str> =
+        history["orders"].as_array().unwrap().iter().map(|o| o["clientOrderId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["entry-1", "entry-2"]);
+    let algos: Vec<&str> = history["algoOrders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["clientAlgoId"].as_str().unwrap())
+        .collect();
+    assert_eq!(algos, ["stop-1"]);
+    let fills: Vec<(&str, &str)> = history["trades"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["clientOrderId"].as_str().unwrap(), t["qty"].as_str().unwrap()))
+        .collect();
+    assert_eq!(fills, [("entry-1", "0.002"), ("entry-2", "0.002")]);
+    assert_eq!(sim.raw("GET", "/sim/history?account=9", None, None).await.status, 400);
+}
+
 fn signed_pairs(sim: &common::Sim, params: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut query = exchange_core::signing::binance::QueryString::new();
     for (k, v) in params {

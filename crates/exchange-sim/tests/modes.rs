@@ -122,7 +122,8 @@ async fn replays_a_kline_file_with_its_intrabar_path() {
     );
     sim.step(7_200).await;
     let spot = sim.get("/api/v3/klines", &[("symbol", "BTCUSDT"), ("interval", "1h")]).await;
-    assert_eq!(spot.json.as_array().unwrap().len(), 3);
+    assert_eq!(spot.json.as_array().unwrap().len(), 4, "the three hours, and the one just begun");
+    assert_eq!(spot.json[3][0], 1_704_078_000_000_i64);
     assert_eq!(spot.json[1][3], "41000.00000000");
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -126,6 +126,7 @@ fn snapshot(agent: &str, pid: u32, last_ms: i64, round: u32) -> StatusSnapshot {
         win_rate_today: Some(0.5),
         breaker: BreakerStatus { tripped: false, tripped_on: None },
         last_error: None,
+        regimes: Default::default(),
     }
 }
 

@@ -194,6 +194,17 @@ pub trait LiveEngine: Send {
     /// Reconciliation phase 1: a queried order's state. Applies it and rebuilds any execution the
     /// stream never delivered.
     fn on_queried(&mut self, update: &OrderUpdate, now: i64) -> Vec<Command>;
+    /// Reconciliation phase 1: an awaited order the venue does not know (by default, a failed
+    /// placement).
+    fn on_unknown_order(&mut self, id: &ClientOrderId, symbol: &Symbol, now: i64) -> Vec<Command> {
+        self.on_place_failed(id, symbol, "unknown to the venue after a restart or stream gap", now)
+    }
+    /// Reconciliation phase 2, first: the symbols whose execution history since the given time
+    /// (ms) the runtime should read from the venue and feed as fills (what a stream gap hid and
+    /// no awaited order names, such as a liquidation). None by default.
+    fn history_wanted(&self, _holdings: &Holdings) -> Vec<(Symbol, i64)> {
+        Vec::new()
+    }
     /// Reconciliation phase 2: the venue's holdings against the books.
     ///
     /// # Errors

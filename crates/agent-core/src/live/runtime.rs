@@ -125,6 +125,8 @@ pub struct Agent<V, E, S> {
     gathering_since: Option<tokio::time::Instant>,
     /// Set when the venue's state must be re-read at the next tick.
     reconcile_due: bool,
+    /// Set when catching up on missed bars failed for now: tried again at the next tick.
+    catch_up_due: bool,
     /// The leverage this process last set per symbol (a second identical call is skipped).
     leverage_set: HashMap<Symbol, u32>,
     /// When the latest closed-kline frame arrived, for the decision-latency log line.
@@ -189,6 +191,7 @@ where
             bar_seen_at: None,
             leverage_set: HashMap::new(),
             reconcile_due: false,
+            catch_up_due: false,
             ready: false,
         };
         Ok((agent, pid))
@@ -281,23 +284,44 @@ where
         for (symbol, id) in self.engine.awaited_orders() {
             match self.venue.query(&symbol, &id).await? {
                 Some(update) => commands.extend(self.engine.on_queried(&update, now)),
-                None => commands.extend(self.engine.on_place_failed(
-                    &id,
-                    &symbol,
-                    "unknown to the venue after a restart or stream gap",
-                    now,
-                )),
+                None => commands.extend(self.engine.on_unknown_order(&id, &symbol, now)),
             }
         }
         self.execute(commands).await?;
-        // Phase 2: holdings and resting orders.
+        // Phase 2: holdings and resting orders, after the executions a gap hid.
         let holdings = Holdings {
             positions: self.venue.positions().await?,
             balances: self.venue.balances().await?,
             open_orders: self.venue.open_orders(None).await?,
         };
+        let mut commands = Vec::new();
+        for (symbol, since) in self.engine.history_wanted(&holdings) {
+            match self.venue.fills_since(&symbol, since).await {
+                Ok(fills) => {
+                    for fill in &fills {
+                        commands.extend(self.engine.on_fill(fill));
+                    }
+                }
+                Err(VenueError::Unsupported { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.execute(commands).await?;
         let commands = self.engine.reconcile_holdings(&holdings, adopt, now)?;
         self.execute(commands).await
+    }
+
+    /// [`Self::reconcile`], put off to the next tick when the venue fails for now (5xx, 429,
+    /// 418, a lost connection) rather than stopping the agent.
+    async fn reconcile_or_retry(&mut self, adopt: bool) -> Result<(), RunError> {
+        match self.reconcile(adopt).await {
+            Err(RunError::Venue(e)) if e.is_retryable() => {
+                tracing::warn!(error = %e, "reconciliation failed for now; retrying at the next tick");
+                self.reconcile_due = true;
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Seeds each symbol's recent closed bars (no decisions are taken on them).
@@ -357,7 +381,7 @@ where
             MarketEvent::StreamGap { reason } => tracing::warn!(?reason, "market stream gap"),
             MarketEvent::Reconnected => {
                 tracing::info!("market stream back: catching up on the bars that closed meanwhile");
-                self.catch_up().await?;
+                self.catch_up_or_retry().await?;
             }
         }
         Ok(())
@@ -374,17 +398,32 @@ where
             }
             VenueEvent::Reconnected => {
                 tracing::info!("user stream back: reconciling with the venue");
-                self.reconcile(adopt).await?;
+                self.reconcile_or_retry(adopt).await?;
                 Vec::new()
             }
         };
         self.execute(commands).await
     }
 
+    /// [`Self::catch_up`], put off to the next tick when the venue fails for now.
+    async fn catch_up_or_retry(&mut self) -> Result<(), RunError> {
+        match self.catch_up().await {
+            Err(RunError::Venue(e)) if e.is_retryable() => {
+                tracing::warn!(error = %e, "catching up on missed bars failed for now; retrying at the next tick");
+                self.catch_up_due = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
     async fn on_tick(&mut self) -> Result<(), RunError> {
+        if std::mem::take(&mut self.catch_up_due) {
+            self.catch_up_or_retry().await?;
+        }
         if std::mem::take(&mut self.reconcile_due) {
-            tracing::info!("reconciling with the venue after an ambiguous order state");
-            self.reconcile(false).await?;
+            tracing::info!("reconciling with the venue (an order or a cancel did not go as sent)");
+            self.reconcile_or_retry(false).await?;
         }
         if self.gathering_since.is_some_and(|t| t.elapsed() >= CLOSE_DEADLINE) {
             self.gathering_since = None;
@@ -497,8 +536,17 @@ where
                 }
                 Command::Reconcile => self.reconcile_due = true,
                 Command::Cancel { symbol, id } => {
-                    if let Err(e) = self.venue.cancel(&symbol, &id).await {
-                        tracing::debug!(%symbol, %id, error = %e, "cancel: already gone or refused");
+                    match self.venue.cancel(&symbol, &id).await {
+                        Err(e) if e.is_retryable() => {
+                            // Left resting, it could act on a later position: the reconciliation
+                            // cancels what the books no longer track.
+                            tracing::warn!(%symbol, %id, error = %e, "cancel failed for now; reconciling at the next tick");
+                            self.reconcile_due = true;
+                        }
+                        Err(e) => {
+                            tracing::debug!(%symbol, %id, error = %e, "cancel: already gone or refused")
+                        }
+                        Ok(_) => {}
                     }
                 }
             }

@@ -108,6 +108,18 @@ pub trait Execution: Send + Sync {
     /// Open positions (none on spot).
     fn positions(&self) -> impl Future<Output = Result<Vec<Position>, VenueError>> + Send;
 
+    /// The account's executions on `symbol` from `since_ms` on (exchange time), oldest first:
+    /// what a gap in the user stream may have hidden (a liquidation, a stop that triggered).
+    /// Venues without such a query answer [`VenueError::Unsupported`], the default.
+    fn fills_since(
+        &self,
+        symbol: &Symbol,
+        since_ms: i64,
+    ) -> impl Future<Output = Result<Vec<Fill>, VenueError>> + Send {
+        let _ = (symbol, since_ms);
+        async { Err(VenueError::Unsupported { what: "execution history" }) }
+    }
+
     /// Balances of every asset held.
     fn balances(&self) -> impl Future<Output = Result<Vec<Balance>, VenueError>> + Send;
 

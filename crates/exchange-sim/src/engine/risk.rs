@@ -9,7 +9,7 @@
 //! whole isolated margin; a cross position is closed at the liquidation price and the rest of its
 //! maintenance margin is charged as `INSURANCE_CLEAR` (the wallet never goes below zero). Either way
 //! the user sees an `ORDER_TRADE_UPDATE` for an order of type `LIQUIDATION` with client id
-//! `autoclose-<time>` and execution type `CALCULATED`, then an `ACCOUNT_UPDATE`; the account's other
+//! `autoclose-<time><n>` (unique per order, as Binance's `autoclose-1596107620040000020`) and execution type `CALCULATED`, then an `ACCOUNT_UPDATE`; the account's other
 //! open orders on the symbol are cancelled. No fee is charged.
 
 use exchange_core::Side;
@@ -70,13 +70,20 @@ impl Engine {
         let Some(position) = acc.futures.positions.remove(&symbol) else { return };
         let isolated = acc.futures.config(symbol).margin_type == MarginType::Isolated;
         let qty = position.amount.abs();
-        let price = price.round_dp(spec.price_precision);
-        let (realized, clearance) = if isolated {
-            (-position.isolated_wallet, Decimal::ZERO)
+        let (price, realized, clearance) = if isolated {
+            // The whole isolated margin is lost: the execution is reported at the bankruptcy
+            // price, where the position's loss is exactly that margin (as Binance reports it).
+            let bankruptcy = position.entry - position.isolated_wallet / position.amount;
+            (
+                bankruptcy.round_dp(spec.price_precision).max(Decimal::ZERO),
+                -position.isolated_wallet,
+                Decimal::ZERO,
+            )
         } else {
+            let price = price.round_dp(spec.price_precision);
             let realized = (position.amount * (price - position.entry)).round_dp(8);
             let clearance = maint_margin(spec, qty * price).max(Decimal::ZERO).round_dp(8);
-            (realized, clearance)
+            (price, realized, clearance)
         };
         let before = acc.futures.wallet;
         acc.futures.wallet = (before + realized - clearance).max(Decimal::ZERO);
@@ -90,7 +97,7 @@ impl Engine {
             account,
             venue: Venue::Futures,
             symbol,
-            client_id: format!("autoclose-{}", self.now),
+            client_id: autoclose_id(self.now, order_id),
             side,
             order_type: OrderType::Liquidation,
             orig_type: OrderType::Liquidation,
@@ -166,6 +173,12 @@ impl Engine {
         self.emit_futures_account(account, "ORDER", Decimal::ZERO, &[symbol], None);
         self.cancel_all(account, Venue::Futures, symbol);
     }
+}
+
+/// The client id of a liquidation order: its time and a number unique to the order, so two
+/// positions liquidated in the same tick do not share one.
+fn autoclose_id(now: i64, order_id: u64) -> String {
+    format!("autoclose-{now}{:06}", order_id % 1_000_000)
 }
 
 #[cfg(test)]

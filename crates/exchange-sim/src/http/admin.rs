@@ -1,6 +1,7 @@
 //! The admin API under `/sim/...` (no authentication; the server listens on 127.0.0.1 only):
 //! step the clock, change its speed, shock or set a price, fix a funding rate, set and reset faults,
-//! drop WebSockets, expire listenKeys, and read the whole state. Every route is documented with an
+//! drop WebSockets, expire listenKeys, read the whole state, and read an account's order and fill
+//! history. Every route is documented with an
 //! example in the crate README.
 
 use std::sync::Arc;
@@ -83,6 +84,10 @@ async fn dispatch(
         ("GET", "/sim/state") => {
             let faults = serde_json::to_value(shared.faults.get()).unwrap_or(Value::Null);
             engine.call(move |ex| state_json(ex, faults)).await
+        }
+        ("GET", "/sim/history") => {
+            let account = params.int::<usize>("account")?.unwrap_or(0);
+            engine.call(move |ex| history_json(ex, account)).await?
         }
         ("POST", "/sim/step") => {
             let ms = match (params.int::<i64>("seconds")?, params.int::<i64>("bars")?) {
@@ -193,6 +198,8 @@ async fn set_faults(shared: &Arc<Shared>, params: &Params) -> Result<Value, ApiE
         params.int::<u64>("hang_ms")?,
     );
     let partial = params.int::<u32>("partial_fills")?;
+    let stall_path = params.get("stall_path").map(str::to_owned);
+    let stall_method = params.get("stall_method").map(str::to_ascii_uppercase);
     let (ws_drop, expire) =
         (params.boolean("ws_drop")?.unwrap_or(false), params.boolean("expire_listen_keys")?.unwrap_or(false));
     shared.faults.update(|f| {
@@ -223,6 +230,12 @@ async fn set_faults(shared: &Arc<Shared>, params: &Params) -> Result<Value, ApiE
         if let Some(v) = hang {
             f.hang_ms = v;
         }
+        if stall_path.is_some() {
+            f.stall_path = stall_path;
+        }
+        if stall_method.is_some() {
+            f.stall_method = stall_method;
+        }
     });
     if ws_drop {
         shared.ws_drop.send_modify(|generation| *generation += 1);
@@ -244,6 +257,35 @@ async fn set_faults(shared: &Arc<Shared>, params: &Params) -> Result<Value, ApiE
         map.insert("partial_fills".into(), json!(partial_now));
     }
     Ok(value)
+}
+
+/// Every stored USD-M order, algo order and fill of one account (oldest first), each fill with
+/// the client id of its order: what end-to-end tests check an agent's journal against.
+fn history_json(ex: &Exchange, account: usize) -> Result<Value, ApiError> {
+    let engine = &ex.engine;
+    if account >= engine.accounts().len() {
+        return Err(ApiError::invalid_param("account"));
+    }
+    let catalog = engine.catalog();
+    let book = engine.book();
+    let mut orders = Vec::new();
+    let mut trades = Vec::new();
+    for spec in catalog.of_venue(Venue::Futures) {
+        orders.extend(
+            book.orders_of(account, spec.id).into_iter().map(|o| render::futures_order(catalog, o, true)),
+        );
+        trades.extend(book.trades_of(account, Venue::Futures, spec.id).map(|t| {
+            let mut value = render::futures_trade(catalog, t);
+            let client_id = book.order(t.order_id).map(|o| o.client_id.clone());
+            if let Some(map) = value.as_object_mut() {
+                map.insert("clientOrderId".into(), json!(client_id));
+            }
+            value
+        }));
+    }
+    let algos: Vec<Value> =
+        book.algos_of(account).into_iter().map(|a| render::algo_order(catalog, a)).collect();
+    Ok(json!({"orders": orders, "algoOrders": algos, "trades": trades}))
 }
 
 fn state_json(ex: &Exchange, faults: Value) -> Value {

@@ -3,7 +3,8 @@
 //! body), authentication (§1), order-rate limits, then the endpoint; every answer carries
 //! `X-MBX-USED-WEIGHT-1M`, successful orders also `X-MBX-ORDER-COUNT-10S` and `-1M`. An order hit by
 //! the unanswered-order fault is placed for real and then answered with 503 "Unknown error..." or
-//! not at all (the connection is closed after the hang time).
+//! not at all (the connection is closed after the hang time); a request hit by the stall fault is
+//! not executed at all and not answered either (lost on the way).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +91,10 @@ pub async fn handle(
         Ok(route) => route,
         Err(err) => return Ok(error_with(&err, 0)),
     };
+    if let Some(hold_ms) = shared.faults.stall_ms(method, path) {
+        hold(shared, hold_ms).await;
+        return Err(Hung);
+    }
     let latency = shared.faults.latency_ms();
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -142,16 +147,21 @@ pub async fn handle(
     match unanswered {
         Some((Unanswered::Status503, _)) => Ok(reply::error(&ApiError::unknown_outcome(), &extra[..1])),
         Some((Unanswered::Hang, hang_ms)) => {
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(hang_ms)) => {}
-                () = shared.shutdown.cancelled() => {}
-            }
+            hold(shared, hang_ms).await;
             Err(Hung)
         }
         None => Ok(match result {
             Ok(value) => reply::json(200, value.to_string(), &extra),
             Err(err) => reply::error(&err, &extra[..1]),
         }),
+    }
+}
+
+/// Holds a request for `ms` (or until shutdown) before its connection is closed unanswered.
+async fn hold(shared: &Shared, ms: u64) {
+    tokio::select! {
+        () = tokio::time::sleep(Duration::from_millis(ms)) => {}
+        () = shared.shutdown.cancelled() => {}
     }
 }
 

@@ -178,6 +178,29 @@ impl Series {
     }
 }
 
+impl Series {
+    /// [`Series::query`] at market time `now`: once `now` has reached a bar's open time that bar
+    /// exists, as on Binance, even before its first tick (at the exact close of the previous
+    /// one, where a stepped clock stops): it is included, flat at the last close with no volume.
+    pub fn query_at(&self, query: &KlineQuery, now: i64) -> Vec<Kline> {
+        let mut out = self.query(query);
+        let open_time = query.interval.open_time(now);
+        let Some(last) = out.last().copied() else { return out };
+        let wanted = query.end.is_none_or(|e| open_time <= e);
+        if last.open_time >= open_time || !wanted {
+            return out;
+        }
+        let close = self.last_close();
+        out.push(Kline { open_time, open: close, high: close, low: close, close, ..Kline::default() });
+        if query.start.is_some() {
+            out.truncate(query.limit.max(1));
+        } else if out.len() > query.limit.max(1) {
+            out.remove(0);
+        }
+        out
+    }
+}
+
 fn base_ms(interval: Interval) -> i64 {
     if interval.is_intraday_minutes() { Interval::M1.ms() } else { Interval::H1.ms() }
 }
@@ -258,6 +281,21 @@ mod tests {
         assert_eq!(to.last().map(|k| k.open_time / MINUTE_MS), Some(20));
         let none = series.query(&KlineQuery { start: Some(1_000 * MINUTE_MS), ..q });
         assert!(none.is_empty());
+    }
+
+    /// Regression: a stepped clock stops at the exact close of an hour; the klines then ended
+    /// with the bar just closed, and a client dropping the last (in-progress) row lost it.
+    #[test]
+    fn the_bar_holding_now_exists_before_its_first_tick() {
+        let series = filled(60);
+        let q = KlineQuery { interval: Interval::H1, start: None, end: None, limit: 2 };
+        let bars = series.query_at(&q, HOUR_MS);
+        let opens: Vec<i64> = bars.iter().map(|k| k.open_time).collect();
+        assert_eq!(opens, [0, HOUR_MS], "the closed hour, then the one that just began");
+        assert_eq!((bars[1].open, bars[1].close, bars[1].volume), (160, 160, 0));
+        assert_eq!(series.query_at(&KlineQuery { limit: 1, ..q }, HOUR_MS)[0].open_time, HOUR_MS);
+        assert_eq!(series.query_at(&q, HOUR_MS - 1), series.query(&q), "inside the hour: as stored");
+        assert_eq!(series.query_at(&KlineQuery { end: Some(0), ..q }, HOUR_MS).len(), 1, "end respected");
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub fn kline_row(spec: &SymbolSpec, interval: Interval, k: &Kline) -> Value {
 
 /// Klines of `spec` for `query`.
 pub fn klines(market: &Market, spec: &SymbolSpec, query: &KlineQuery) -> Value {
-    let bars = market.series(spec.id).map(|s| s.query(query)).unwrap_or_default();
+    let bars = market.series(spec.id).map(|s| s.query_at(query, market.time_ms())).unwrap_or_default();
     Value::Array(bars.iter().map(|k| kline_row(spec, query.interval, k)).collect())
 }
 

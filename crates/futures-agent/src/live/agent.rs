@@ -148,6 +148,14 @@ impl LiveEngine for FuturesLive {
         reconcile::on_queried(&mut self.engine, update)
     }
 
+    fn on_unknown_order(&mut self, id: &ClientOrderId, symbol: &Symbol, now: i64) -> Vec<Command> {
+        reconcile::on_unknown_order(&mut self.engine, id, symbol, now)
+    }
+
+    fn history_wanted(&self, holdings: &Holdings) -> Vec<(Symbol, i64)> {
+        reconcile::history_wanted(&self.engine, holdings)
+    }
+
     fn reconcile_holdings(
         &mut self,
         holdings: &Holdings,

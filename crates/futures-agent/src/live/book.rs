@@ -23,6 +23,9 @@ pub struct Protection {
     pub take_profit: Option<ClientOrderId>,
     /// Trailing stop (TRAILING_STOP_MARKET, reduce-only).
     pub trailing: Option<ClientOrderId>,
+    /// The quantity the trailing stop was placed for (the position may grow past it while the
+    /// entry's later executions arrive).
+    pub trailing_qty: Decimal,
 }
 
 impl Protection {

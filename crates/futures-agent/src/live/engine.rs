@@ -445,17 +445,58 @@ impl LiveEngine {
         out
     }
 
-    /// Finishes slot `i`'s entry once the venue has called it done and every fill it reported is
-    /// in the position: the entry is cleared and, if anything filled, the protection goes out.
+    /// Protects slot `i`'s position from the entry's first execution on (a partially filled
+    /// entry may wait for the rest of its fills for a long time), and finishes the entry once the
+    /// venue has called it done and every fill it reported is in the position; a trailing stop
+    /// placed for less than the final size is then replaced by one for all of it.
     fn complete_entry(&mut self, i: usize, ts: i64) -> Vec<Command> {
+        let mut out = Vec::new();
+        let book = &self.slots[i].book;
+        let unprotected = book
+            .position
+            .as_ref()
+            .is_some_and(|p| p.protection.ids().is_empty() && p.closing.is_none() && p.triggered.is_none());
+        if book.entry.is_some() && unprotected {
+            out.extend(self.protect(i, ts));
+        }
         let book = &mut self.slots[i].book;
-        let Some(done) = book.entry.as_ref().and_then(|e| e.final_filled) else { return Vec::new() };
+        let Some(done) = book.entry.as_ref().and_then(|e| e.final_filled) else { return out };
         let held = book.position.as_ref().map_or(Decimal::ZERO, |p| p.qty);
         if held < done {
-            return Vec::new();
+            return out;
         }
         book.entry = None;
-        if book.position.is_some() { self.protect(i, ts) } else { Vec::new() }
+        out.extend(self.resize_trailing(i, ts));
+        out
+    }
+
+    /// Replaces slot `i`'s trailing stop by one for the whole position when it was placed for
+    /// less (the new one goes out before the old one is cancelled: both are reduce-only).
+    fn resize_trailing(&mut self, i: usize, ts: i64) -> Vec<Command> {
+        let size = {
+            let slot = &self.slots[i];
+            let Some(pos) =
+                slot.book.position.as_ref().filter(|p| p.closing.is_none() && p.triggered.is_none())
+            else {
+                return Vec::new();
+            };
+            let size = slot.rules.floor_qty(Qty::new(pos.qty)).get();
+            if pos.protection.trailing.is_none() || size <= pos.protection.trailing_qty {
+                return Vec::new();
+            }
+            size
+        };
+        let id = self.next_id(OrderPurpose::TrailingStop);
+        let symbol = self.slots[i].symbol.clone();
+        let Some(pos) = self.slots[i].book.position.as_mut() else { return Vec::new() };
+        let old = pos.protection.trailing.replace(id.clone());
+        pos.protection.trailing_qty = size;
+        let mut out = self.send_protective(i, id, ts);
+        if let Some(old) = old {
+            self.cancelling.insert(old.clone());
+            out.push(Command::Cancel { symbol, id: old });
+        }
+        out
     }
 
     /// Funding paid or received (`amount` > 0 received) on `symbol`'s position.
@@ -482,7 +523,16 @@ impl LiveEngine {
             book.entry = None;
             out.push(critical(format!("futures-agent: entry {id} on {symbol} failed: {error}")));
         } else if let Some(pos) = book.position.as_mut() {
-            if pos.protection.remove(id) && pos.closing.is_none() {
+            if pos.protection.contains(id) && pos.closing.is_none() && failed_for_now(error) {
+                // Not placed, but nothing says it cannot be: the id stays expected, and the
+                // reconciliation at the runtime's next tick finds it missing and places it again
+                // (a pause that also lets a 429 or 418 block run out). The other protective orders
+                // keep resting meanwhile.
+                out.push(critical(format!(
+                    "futures-agent: protective order {id} on {symbol} was not placed ({error}); placing it again at the next check"
+                )));
+                out.push(Command::Reconcile);
+            } else if pos.protection.remove(id) && pos.closing.is_none() {
                 // "Would immediately trigger" (-2021): the price is already beyond the level, the
                 // live twin of a bar opening beyond it; the level's own exit, at market.
                 let beyond =
@@ -515,7 +565,7 @@ impl LiveEngine {
     }
 
     /// Rebuilds the state by feeding the journal's input records (seeded history, bar closes, order updates,
-    /// fills, funding, failed placements, flattens) back through the engine; the commands they
+    /// fills, funding, failed placements, flattens, protection placed again) back through the engine; the commands they
     /// produce were carried out when the records were first written, so they are dropped.
     ///
     /// # Errors
@@ -565,6 +615,12 @@ impl LiveEngine {
                 "flush" => {
                     self.flush_closes();
                 }
+                "reprotect" => {
+                    let symbol: Symbol = serde_json::from_value(field("symbol")).map_err(bad)?;
+                    let missing: Vec<ClientOrderId> =
+                        serde_json::from_value(field("missing")).map_err(bad)?;
+                    self.reprotect(&symbol, &missing, r.ts);
+                }
                 "session" => {
                     let session: u64 = serde_json::from_value(field("session_ms")).map_err(bad)?;
                     self.start_session(session);
@@ -581,22 +637,55 @@ impl LiveEngine {
         record("session", ts, json!({"session_ms": session_ms}))
     }
 
-    /// Places fresh protection for `symbol`'s open position (after a restart or reconnect found
-    /// some of its protective orders missing), cancelling what is left of the old set.
-    pub fn reprotect(&mut self, symbol: &Symbol, ts: i64) -> Vec<Command> {
+    /// Places again the protective orders of `symbol`'s open position that the venue does not
+    /// have (`missing`: a restart or a reconnect found them absent, or their placement failed),
+    /// each under a new id; the ones still resting stay. Journaled as an input record, so that a
+    /// replay makes the same ids.
+    pub fn reprotect(&mut self, symbol: &Symbol, missing: &[ClientOrderId], ts: i64) -> Vec<Command> {
         let Some(i) = self.index(symbol) else { return Vec::new() };
-        let Some(pos) = self.slots[i].book.position.as_mut().filter(|p| p.closing.is_none()) else {
-            return Vec::new();
-        };
-        let old = std::mem::take(&mut pos.protection);
-        let mut out = vec![critical(format!(
-            "futures-agent: {symbol} position found without all its protective orders: placing them again"
-        ))];
-        for id in old.ids() {
-            self.cancelling.insert(id.clone());
-            out.push(Command::Cancel { symbol: symbol.clone(), id });
+        let purposes = [OrderPurpose::StopLoss, OrderPurpose::TakeProfit, OrderPurpose::TrailingStop];
+        let mut fresh = Vec::new();
+        for purpose in purposes {
+            let Some(pos) = self.slots[i].book.position.as_ref() else { return Vec::new() };
+            if pos.closing.is_some() || pos.triggered.is_some() {
+                return Vec::new();
+            }
+            let slot = match purpose {
+                OrderPurpose::StopLoss => &pos.protection.stop_loss,
+                OrderPurpose::TakeProfit => &pos.protection.take_profit,
+                _ => &pos.protection.trailing,
+            };
+            if slot.as_ref().is_some_and(|id| !missing.contains(id)) {
+                continue;
+            }
+            let id = self.next_id(purpose);
+            let rules = self.slots[i].rules.clone();
+            if let Some(pos) = self.slots[i].book.position.as_mut() {
+                let slot = match purpose {
+                    OrderPurpose::StopLoss => &mut pos.protection.stop_loss,
+                    OrderPurpose::TakeProfit => &mut pos.protection.take_profit,
+                    _ => {
+                        pos.protection.trailing_qty = rules.floor_qty(Qty::new(pos.qty)).get();
+                        &mut pos.protection.trailing
+                    }
+                };
+                *slot = Some(id.clone());
+            }
+            fresh.push(id);
         }
-        out.extend(self.protect(i, ts));
+        if fresh.is_empty() {
+            return Vec::new();
+        }
+        let mut out = vec![
+            record("reprotect", ts, json!({"symbol": symbol, "missing": missing})),
+            critical(format!(
+                "futures-agent: {symbol} position is missing protective orders on the venue: placing {} again",
+                fresh.len()
+            )),
+        ];
+        for id in fresh {
+            out.extend(self.send_protective(i, id, ts));
+        }
         out
     }
 
@@ -690,76 +779,82 @@ impl LiveEngine {
 
     /// Places the three protective orders of slot `i`'s fresh position.
     fn protect(&mut self, i: usize, ts: i64) -> Vec<Command> {
-        let (stop_id, take_id, trail_id) = (
+        let ids = [
             self.next_id(OrderPurpose::StopLoss),
             self.next_id(OrderPurpose::TakeProfit),
             self.next_id(OrderPurpose::TrailingStop),
-        );
-        let params = self.params.clone();
+        ];
         let slot = &mut self.slots[i];
         let Some(pos) = slot.book.position.as_mut() else { return Vec::new() };
-        let one = Decimal::ONE;
-        let sign = pos.side.sign();
-        let e = pos.entry_price;
-        let tick = |p: Decimal| slot.rules.round_price(Price::new(p), PriceRounding::Nearest);
-        let exit = pos.side.exit_side();
-        let make = |id: ClientOrderId, kind, qty: Qty, close_position: bool| OrderRequest {
-            client_order_id: id,
-            symbol: slot.symbol.clone(),
-            side: exit,
-            kind,
-            qty,
-            reduce_only: !close_position,
-            close_position,
+        let [stop, take, trail] = ids.clone();
+        pos.protection = Protection {
+            stop_loss: Some(stop),
+            take_profit: Some(take),
+            trailing: Some(trail),
+            trailing_qty: slot.rules.floor_qty(Qty::new(pos.qty)).get(),
         };
-        let orders = [
-            make(
-                stop_id.clone(),
-                OrderKind::StopMarket { trigger: tick(e * (one - sign * params.stop_loss)) },
-                Qty::ZERO,
-                true,
-            ),
-            make(
-                take_id.clone(),
-                OrderKind::TakeProfitMarket { trigger: tick(e * (one + sign * params.take_profit)) },
-                Qty::ZERO,
-                true,
-            ),
-            make(
-                trail_id.clone(),
-                OrderKind::TrailingStop { callback_rate: params.trailing_stop, activation: None },
-                slot.rules.floor_qty(Qty::new(pos.qty)),
-                false,
-            ),
-        ];
-        pos.protection =
-            Protection { stop_loss: Some(stop_id), take_profit: Some(take_id), trailing: Some(trail_id) };
         let mut out = vec![record(
             "position_opened",
             ts,
-            json!({"symbol": slot.symbol, "side": pos.side, "qty": pos.qty.to_string(), "entry_price": e.to_string(), "leverage": pos.leverage}),
+            json!({"symbol": slot.symbol, "side": pos.side, "qty": pos.qty.to_string(), "entry_price": pos.entry_price.to_string(), "leverage": pos.leverage}),
         )];
         out.push(trade_alert(format!(
             "futures-agent: opened {} {:?} {} at {} ({}x)",
             slot.symbol,
             pos.side,
             pos.qty,
-            e.round_dp(4),
+            pos.entry_price.round_dp(4),
             pos.leverage
         )));
-        for order in orders {
-            out.push(record(
-                "order_sent",
-                ts,
-                json!({"purpose": order.client_order_id.purpose(), "order": order}),
-            ));
-            out.push(Command::Place(order));
+        for id in ids {
+            out.extend(self.send_protective(i, id, ts));
         }
         out
     }
 
-    /// Cancels slot `i`'s protections and closes its position at market, if it has one that is
-    /// not already closing.
+    /// The order_sent record and the placement of protective order `id` (its purpose says
+    /// which) for slot `i`'s position, at the levels of DESIGN §10 rule 5 from the entry price.
+    fn send_protective(&self, i: usize, id: ClientOrderId, ts: i64) -> Vec<Command> {
+        let slot = &self.slots[i];
+        let Some(pos) = slot.book.position.as_ref() else { return Vec::new() };
+        let (one, sign, e) = (Decimal::ONE, pos.side.sign(), pos.entry_price);
+        let tick = |p: Decimal| slot.rules.round_price(Price::new(p), PriceRounding::Nearest);
+        let (kind, qty) = match id.purpose() {
+            Some(OrderPurpose::StopLoss) => {
+                (OrderKind::StopMarket { trigger: tick(e * (one - sign * self.params.stop_loss)) }, None)
+            }
+            Some(OrderPurpose::TakeProfit) => (
+                OrderKind::TakeProfitMarket { trigger: tick(e * (one + sign * self.params.take_profit)) },
+                None,
+            ),
+            Some(OrderPurpose::TrailingStop) => (
+                OrderKind::TrailingStop { callback_rate: self.params.trailing_stop, activation: None },
+                Some(slot.rules.floor_qty(Qty::new(pos.qty))),
+            ),
+            _ => return Vec::new(),
+        };
+        // The stop loss and take profit close the whole position; the trailing stop is a
+        // reduce-only order for its size.
+        let order = OrderRequest {
+            client_order_id: id,
+            symbol: slot.symbol.clone(),
+            side: pos.side.exit_side(),
+            kind,
+            qty: qty.unwrap_or(Qty::ZERO),
+            reduce_only: qty.is_some(),
+            close_position: qty.is_none(),
+        };
+        vec![
+            record("order_sent", ts, json!({"purpose": order.client_order_id.purpose(), "order": order})),
+            Command::Place(order),
+        ]
+    }
+
+    /// Closes slot `i`'s position at market, if it has one that is not already closing. Its
+    /// protective orders keep resting until the close has filled (the fill that flattens the
+    /// position cancels them): a close that fails leaves the position protected while it waits
+    /// for its retry. They cannot overfill it: the stop loss and take profit close the position
+    /// (whatever is left of it), the trailing stop and the close are reduce-only.
     fn close_at_market(&mut self, i: usize, reason: ExitReason, ts: i64) -> Vec<Command> {
         let id = self.next_id(OrderPurpose::Close);
         let slot = &mut self.slots[i];
@@ -767,10 +862,6 @@ impl LiveEngine {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for pid in pos.protection.ids() {
-            self.cancelling.insert(pid.clone());
-            out.push(Command::Cancel { symbol: slot.symbol.clone(), id: pid });
-        }
         pos.closing = Some((id.clone(), reason));
         let order = OrderRequest {
             client_order_id: id,
@@ -875,6 +966,29 @@ fn push_bar(slot: &mut SymbolSlot, bar: Bar) {
         slot.bars.drain(..HISTORY);
         slot.closes.drain(..HISTORY);
     }
+}
+
+/// True when a placement failed in a way that says nothing against sending it again: the venue
+/// was unavailable, limited or banned us for a while, the request never got through or was never
+/// accepted, or the clocks disagreed ([`exchange_core::venue::VenueError::is_retryable`]). The
+/// runtime hands the engine the error's text, and the journal keeps only that text, so the class
+/// is read back from it (the texts are `VenueError`'s own, checked against it in the tests), plus
+/// the runtime's and the reconciliation's own words for an order the venue does not know.
+pub fn failed_for_now(error: &str) -> bool {
+    const FOR_NOW: [&str; 11] = [
+        "rate limited:",
+        "IP banned by the venue",
+        "venue unavailable",
+        "transport error",
+        "clock skew",
+        "was never accepted",
+        "the venue does not know it",
+        "unknown to the venue",
+        "code -1003:",
+        "code -1008:",
+        "code -1015:",
+    ];
+    FOR_NOW.iter().any(|text| error.contains(text))
 }
 
 fn record(kind: &'static str, ts: i64, fields: Value) -> Command {

@@ -7,13 +7,16 @@
 //!    queried by client id. What it did while nobody listened is fed to the engine; executions
 //!    the stream never delivered are rebuilt from the query (average price and filled quantity;
 //!    the fee estimated at the taker rate). A protective order found ended unfilled means an
-//!    unprotected position: the engine closes it at market.
+//!    unprotected position: the engine closes it at market. A protective order the venue does not
+//!    know was never placed (the agent died or the request was lost before it arrived): phase 2
+//!    places it.
 //! 2. Positions and resting orders: each configured symbol's position on the venue must match the
-//!    engine's. A position the journal does not know, one that vanished without a fill of ours, or
+//!    engine's, once the venue's trade history since the position opened has filled in the
+//!    executions no order of phase 1 names (a liquidation during a stream gap). A position the journal does not know, one that vanished without a fill of ours, or
 //!    a size that differs stops the agent naming it, unless `--adopt` (then the venue's state is
 //!    taken: unknown positions are adopted and protected, vanished ones recorded as closed
-//!    externally). Open positions missing any protective order get a fresh set; orders of ours
-//!    the engine no longer knows are cancelled.
+//!    externally). Open positions missing protective orders get the missing ones placed again;
+//!    orders of ours the engine no longer knows are cancelled.
 
 use std::collections::HashSet;
 
@@ -89,9 +92,9 @@ pub fn reconcile_holdings(
 ) -> Result<Vec<Command>, Mismatch> {
     let venue_positions = &holdings.positions;
     let open_orders = &holdings.open_orders;
+    let mut out = Vec::new();
     let resting: HashSet<ClientOrderId> = open_orders.iter().map(|o| o.client_order_id.clone()).collect();
     let mut problems = Vec::new();
-    let mut out = Vec::new();
     let symbols: Vec<(Symbol, Option<Decimal>)> =
         engine.books().map(|(s, _, close)| (s.clone(), close)).collect();
     for (symbol, last_close) in &symbols {
@@ -99,8 +102,11 @@ pub fn reconcile_holdings(
         let theirs = venue_positions.iter().find(|p| &p.symbol == symbol && p.qty.is_positive());
         match (ours, theirs) {
             (Some(o), Some(t)) if o.side == t.side && o.qty == t.qty.get() => {
-                if o.closing.is_none() && o.protection.ids().iter().any(|id| !resting.contains(id)) {
-                    out.extend(engine.reprotect(symbol, now));
+                let ids = o.protection.ids();
+                let missing: Vec<ClientOrderId> =
+                    ids.iter().filter(|id| !resting.contains(*id)).cloned().collect();
+                if o.closing.is_none() && (!missing.is_empty() || ids.len() < 3) {
+                    out.extend(engine.reprotect(symbol, &missing, now));
                 }
             }
             (None, None) => {}
@@ -163,6 +169,50 @@ pub fn reconcile_holdings(
         }
     }
     Ok(out)
+}
+
+/// Executions the user stream lost (a liquidation, a stop that triggered during a gap, whose
+/// orders phase 1 cannot name): every symbol whose position on the venue differs from ours, with
+/// the time our position opened. The runtime feeds the venue's trade history since then to the
+/// engine before phase 2 (executions it has already counted are recognised by trade id, or as the
+/// twin of a fill rebuilt from a query).
+pub fn history_wanted(engine: &LiveEngine, holdings: &Holdings) -> Vec<(Symbol, i64)> {
+    engine
+        .books()
+        .filter_map(|(symbol, book, _)| {
+            let ours = book.position.as_ref()?;
+            let theirs = holdings.positions.iter().find(|p| &p.symbol == symbol && p.qty.is_positive());
+            let same = theirs.is_some_and(|t| t.side == ours.side && t.qty.get() == ours.qty);
+            (!same).then(|| (symbol.clone(), ours.entry_time))
+        })
+        .collect()
+}
+
+/// Phase 1: an awaited order the venue does not know. A protective order the venue never got
+/// (the agent died, or the request was lost, before it arrived) is left to phase 2, which finds
+/// it missing and places it again; anything else failed.
+pub fn on_unknown_order(
+    engine: &mut LiveEngine,
+    id: &ClientOrderId,
+    symbol: &Symbol,
+    now: i64,
+) -> Vec<Command> {
+    if is_protective(id) {
+        Vec::new()
+    } else {
+        engine.on_place_failed(id, symbol, "unknown to the venue after a restart or stream gap", now)
+    }
+}
+
+fn is_protective(id: &ClientOrderId) -> bool {
+    matches!(
+        id.purpose(),
+        Some(
+            exchange_core::OrderPurpose::StopLoss
+                | exchange_core::OrderPurpose::TakeProfit
+                | exchange_core::OrderPurpose::TrailingStop
+        )
+    )
 }
 
 fn out_has_place(out: &[Command], id: &ClientOrderId) -> bool {

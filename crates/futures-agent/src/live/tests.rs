@@ -10,7 +10,10 @@ use risk_core::params::FuturesRiskParams;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use super::engine::failed_for_now;
 use super::{Command, EngineConfig, LiveEngine};
+use exchange_core::venue::VenueError;
+use std::time::Duration;
 
 const HOUR: i64 = 3_600_000;
 
@@ -162,7 +165,8 @@ fn a_vanished_or_refused_stop_closes_the_position_at_market() {
 
     let (mut e, _, cmds) = entered();
     let take = places(&cmds)[1].clone();
-    let cmds = e.on_place_failed(&take.client_order_id, &btc(), "-1008 Server busy", 4 * HOUR);
+    let refused = "venue rejected the request: code -4045: Reach max stop order limit.";
+    let cmds = e.on_place_failed(&take.client_order_id, &btc(), refused, 4 * HOUR);
     let close = places(&cmds)[0].clone();
     e.on_fill(&fill(&close, dec!(161.812), dec!(103), "t9", 4 * HOUR));
     assert_eq!(e.trades()[0].exit_reason, ExitReason::Unprotected);
@@ -194,8 +198,9 @@ fn breaker_trips_closes_everything_and_blocks_entries_until_the_next_day() {
     let close = places(&cmds);
     assert_eq!(close.len(), 1);
     assert_eq!(close[0].qty.get(), dec!(161.812));
-    assert_eq!(cancels(&cmds).len(), 3);
-    e.on_fill(&fill(close[0], dec!(161.812), dec!(90), "t4", 4 * HOUR));
+    assert!(cancels(&cmds).is_empty(), "the protection rests until the close has filled");
+    let filled = e.on_fill(&fill(close[0], dec!(161.812), dec!(90), "t4", 4 * HOUR));
+    assert_eq!(cancels(&filled).len(), 3, "{filled:?}");
     assert_eq!(e.trades()[0].exit_reason, ExitReason::Breaker);
     // A strong signal the same day is refused; bars 4..=23 are still day 0.
     let mut entries = 0;
@@ -213,10 +218,11 @@ fn flatten_closes_and_halts() {
     let (mut e, _, _) = entered();
     let cmds = e.flatten(4 * HOUR);
     assert_eq!(places(&cmds).len(), 1);
-    assert_eq!(cancels(&cmds).len(), 3);
+    assert!(cancels(&cmds).is_empty(), "the protection rests until the close has filled");
     assert!(e.is_halted());
     let close = places(&cmds)[0].clone();
-    e.on_fill(&fill(&close, dec!(161.812), dec!(104), "t5", 4 * HOUR));
+    let filled = e.on_fill(&fill(&close, dec!(161.812), dec!(104), "t5", 4 * HOUR));
+    assert_eq!(cancels(&filled).len(), 3, "{filled:?}");
     assert_eq!(e.trades()[0].exit_reason, ExitReason::Flatten);
     assert!(places(&e.on_bar_closed(&btc(), bar(3, dec!(120)))).is_empty());
 }
@@ -287,8 +293,10 @@ fn replaying_the_journal_rebuilds_the_same_state() {
     assert_eq!(rebuilt.trades()[0].exit_reason, ExitReason::StopLoss);
 }
 
+/// Regression (partial fills): the protection waited for the entry's last execution, which on
+/// a partially filled order may come much later, leaving the filled part unprotected meanwhile.
 #[test]
-fn an_entry_reported_filled_before_its_fills_waits_for_them() {
+fn an_entry_is_protected_from_its_first_execution_and_its_trailing_stop_grows_with_it() {
     let mut e = engine(FuturesRiskParams::default());
     e.on_bar_closed(&btc(), bar(0, dec!(100)));
     e.on_bar_closed(&btc(), bar(1, dec!(100)));
@@ -296,11 +304,16 @@ fn an_entry_reported_filled_before_its_fills_waits_for_them() {
     // The REST answer says FILLED, but no execution has been seen yet: nothing to protect.
     let cmds = e.on_order_update(&update(&entry, OrderStatus::Filled, dec!(161.812), None, 3 * HOUR));
     assert!(places(&cmds).is_empty(), "{cmds:?}");
-    // Two partial executions arrive on the stream; protection goes out after the second.
+    // Two partial executions arrive on the stream: the first is protected at once, and the
+    // second replaces the trailing stop (sized for the first) by one for the whole position.
     let first = e.on_fill(&fill(&entry, dec!(100), dec!(103.4), "a", 3 * HOUR));
-    assert!(places(&first).is_empty());
+    assert_eq!(places(&first).len(), 3, "{first:?}");
+    assert_eq!(places(&first)[2].qty.get(), dec!(100));
     let second = e.on_fill(&fill(&entry, dec!(61.812), dec!(103.6), "b", 3 * HOUR));
-    assert_eq!(places(&second).len(), 3, "{second:?}");
+    let trailing = places(&second);
+    assert_eq!(trailing.len(), 1, "{second:?}");
+    assert_eq!((trailing[0].qty.get(), trailing[0].reduce_only), (dec!(161.812), true));
+    assert_eq!(cancels(&second), [&places(&first)[2].client_order_id]);
     let (_, book, _) = e.books().next().unwrap();
     let pos = book.position.as_ref().unwrap();
     // Average of 100 @ 103.4 and 61.812 @ 103.6.
@@ -459,4 +472,146 @@ fn a_flushed_close_replays_to_the_same_decision() {
         |e: &LiveEngine| e.books().next().and_then(|(_, b, _)| b.entry.as_ref().map(|x| x.id.clone()));
     assert!(entry(&e).is_some());
     assert_eq!(entry(&rebuilt), entry(&e));
+}
+
+/// Regression: a stop loss answered 503 "Service Unavailable." closed the position at market,
+/// cancelling its other protection; when the close was refused too (the same 5xx spell) the
+/// position stayed open and unprotected until the next bar.
+#[test]
+fn a_protective_order_refused_for_now_is_placed_again_not_closed() {
+    let (mut e, _, cmds) = entered();
+    let (stop, take, trail) = (places(&cmds)[0].clone(), places(&cmds)[1].clone(), places(&cmds)[2].clone());
+    let busy = VenueError::Unavailable { status: 503, msg: "Service Unavailable.".into() };
+    let cmds = e.on_place_failed(&stop.client_order_id, &btc(), &busy.to_string(), 4 * HOUR);
+    assert!(places(&cmds).is_empty() && cancels(&cmds).is_empty(), "no close, nothing cancelled: {cmds:?}");
+    assert!(cmds.contains(&Command::Reconcile), "the next check places it: {cmds:?}");
+    // The check finds the stop missing (the take profit and trailing stop rest): only the stop
+    // goes out again, under a new id, at the same level.
+    let cmds = e.reprotect(&btc(), std::slice::from_ref(&stop.client_order_id), 4 * HOUR);
+    let again = places(&cmds);
+    assert_eq!(again.len(), 1, "{cmds:?}");
+    assert_eq!((again[0].kind, again[0].close_position), (stop.kind, true));
+    assert_ne!(again[0].client_order_id, stop.client_order_id);
+    let pos = e.books().next().unwrap().1.position.clone().unwrap();
+    assert_eq!(pos.protection.stop_loss.as_ref(), Some(&again[0].client_order_id));
+    assert_eq!(
+        (pos.protection.take_profit, pos.protection.trailing),
+        (Some(take.client_order_id), Some(trail.client_order_id))
+    );
+    // A protection that is complete is left alone.
+    assert!(e.reprotect(&btc(), &[], 4 * HOUR).is_empty());
+}
+
+/// The engine reads a failure's class from its text (all the journal keeps): the same answer as
+/// `VenueError::is_retryable` for every error the venue client returns.
+#[test]
+fn failures_for_now_are_read_from_the_venue_error_text() {
+    let errors = [
+        VenueError::Rejected { code: -2010, msg: "insufficient".into() },
+        VenueError::Rejected { code: -1008, msg: "Server is currently overloaded".into() },
+        VenueError::Rejected { code: -1015, msg: "Too many new orders".into() },
+        VenueError::Rejected { code: -1003, msg: "Too many requests".into() },
+        VenueError::Rejected { code: -2021, msg: "Order would immediately trigger.".into() },
+        VenueError::InvalidOrder { filter: "LOT_SIZE", detail: "qty".into() },
+        VenueError::RateLimited { retry_after: Duration::from_secs(1) },
+        VenueError::Banned { retry_after: Duration::from_secs(3) },
+        VenueError::UnknownOutcome { client_order_id: "x".into(), source: "timeout".into() },
+        VenueError::NeverAccepted { client_order_id: "x".into(), cause: "timeout".into() },
+        VenueError::Unavailable { status: 503, msg: "Service Unavailable.".into() },
+        VenueError::Transport { message: "POST /fapi/v1/algoOrder".into(), source: None },
+        VenueError::ClockSkew { msg: "Timestamp for this request is outside of the recvWindow.".into() },
+        VenueError::Auth { code: -2015, msg: "Invalid API-key".into() },
+        VenueError::NotFound { what: "-2013: Order does not exist.".into() },
+        VenueError::Unsupported { what: "x" },
+        VenueError::Config("x".into()),
+        VenueError::Closed,
+    ];
+    for error in errors {
+        assert_eq!(failed_for_now(&error.to_string()), error.is_retryable(), "{error}");
+    }
+    assert!(failed_for_now("unknown to the venue after restart"));
+    assert!(failed_for_now("the venue does not know it"));
+}
+
+/// Regression: kill -9 after the entry filled and before its protection reached the venue. The
+/// replayed journal expects three protective orders the venue never got; they are placed again
+/// (not taken for vanished orders, which would close the position), and a replay of that gives
+/// the same ids.
+#[test]
+fn protection_the_venue_never_got_is_placed_again_and_replays_the_same() {
+    let mut e = engine(FuturesRiskParams::default());
+    let mut seq = 0;
+    let mut journal = journal_of(&[e.begin_session(1, 0)], &mut seq);
+    for (i, c) in [dec!(100), dec!(100), dec!(103)].into_iter().enumerate() {
+        journal.extend(journal_of(&e.on_bar_closed(&btc(), bar(i as i64, c)), &mut seq));
+    }
+    let entry = e.books().next().unwrap().1.entry.clone().unwrap();
+    let order = OrderRequest {
+        client_order_id: entry.id.clone(),
+        symbol: btc(),
+        side: Side::Buy,
+        kind: OrderKind::Market,
+        qty: Qty::new(entry.qty),
+        reduce_only: false,
+        close_position: false,
+    };
+    let f = fill(&order, entry.qty, dec!(103.5), "t1", 3 * HOUR);
+    let cmds = e.on_order_update(&update(&order, OrderStatus::Filled, entry.qty, Some(f), 3 * HOUR));
+    journal.extend(journal_of(&cmds, &mut seq));
+    let lost: Vec<ClientOrderId> = places(&cmds).iter().map(|o| o.client_order_id.clone()).collect();
+    // The restart: a new session, and the reconciliation finds none of the three resting.
+    let mut restarted = engine(FuturesRiskParams::default());
+    restarted.replay(&journal).unwrap();
+    journal.extend(journal_of(&[restarted.begin_session(2, 4 * HOUR)], &mut seq));
+    let cmds = restarted.reprotect(&btc(), &lost, 4 * HOUR);
+    assert_eq!(places(&cmds).len(), 3, "{cmds:?}");
+    assert!(places(&cmds).iter().all(|o| !lost.contains(&o.client_order_id)));
+    journal.extend(journal_of(&cmds, &mut seq));
+    let mut again = engine(FuturesRiskParams::default());
+    again.replay(&journal).unwrap();
+    let (a, b) = (restarted.books().next().unwrap().1, again.books().next().unwrap().1);
+    assert_eq!(a.position, b.position, "the replay knows the new ids");
+}
+
+/// Regression: a market close cancelled the protection before it went out, so a close refused
+/// for now left the position unprotected until its retry at the next bar.
+#[test]
+fn a_failed_close_leaves_the_protection_resting_until_its_retry_fills() {
+    let (mut e, _, _) = entered();
+    let close = places(&e.flatten(4 * HOUR))[0].clone();
+    let busy = VenueError::Unavailable { status: 503, msg: "Service Unavailable.".into() };
+    let cmds = e.on_place_failed(&close.client_order_id, &btc(), &busy.to_string(), 4 * HOUR);
+    assert!(cancels(&cmds).is_empty(), "{cmds:?}");
+    assert_eq!(e.books().next().unwrap().1.position.as_ref().unwrap().protection.ids().len(), 3);
+}
+
+/// Regression: a liquidation during a user-stream gap left the journal with a position the venue
+/// no longer had and no fill of ours to explain it, and the agent stopped on the mismatch. The
+/// venue's trade history explains it: the liquidation is accounted and nothing is left to adopt.
+#[test]
+fn a_liquidation_lost_in_a_stream_gap_is_read_back_from_the_trade_history() {
+    let (mut e, entry, _) = entered();
+    let liquidation = OrderRequest {
+        client_order_id: ClientOrderId::new("autoclose-1767233520000000017").unwrap(),
+        side: Side::Sell,
+        ..entry.clone()
+    };
+    let mut lost = fill(&liquidation, dec!(161.812), dec!(90.5), "368170", 4 * HOUR);
+    lost.fee = dec!(0);
+    // The venue has no position; its history also holds the entry's own execution, already
+    // counted. The runtime reads the history the engine asks for and feeds it as fills.
+    let holdings = agent_core::live::Holdings::default();
+    let history = [fill(&entry, dec!(161.812), dec!(103.5), "t1", 3 * HOUR), lost];
+    let wanted = super::reconcile::history_wanted(&e, &holdings);
+    assert_eq!(wanted, vec![(btc(), 3 * HOUR)]);
+    let mut cmds = Vec::new();
+    for f in history.iter().filter(|f| f.time_exchange >= wanted[0].1) {
+        cmds.extend(e.on_fill(f));
+    }
+    cmds.extend(super::reconcile::reconcile_holdings(&mut e, &holdings, false, 5 * HOUR).unwrap());
+    assert!(e.books().next().unwrap().1.position.is_none(), "{cmds:?}");
+    assert_eq!(e.trades().len(), 1);
+    assert_eq!(e.trades()[0].exit_reason, ExitReason::Liquidation);
+    let fills = cmds.iter().filter(|c| matches!(c, Command::Record { kind: "fill", .. })).count();
+    assert_eq!(fills, 1, "the entry's execution is not counted again: {cmds:?}");
 }

@@ -1,5 +1,5 @@
 //! USD-M (`/fapi`) payloads (PROTOCOL.md §3.3): exchangeInfo, orders, algo (conditional) orders,
-//! positionRisk, balance, premiumIndex, leverage. Fields removed by Binance over time
+//! account trades, positionRisk, balance, premiumIndex, leverage. Fields removed by Binance over time
 //! (`avgPrice`, `cumQuote` in 2026-07) are optional.
 
 use rust_decimal::Decimal;
@@ -147,6 +147,36 @@ pub struct BinanceAlgoOrder {
     /// Creation, ms.
     #[serde(default, deserialize_with = "opt_int_or_string")]
     pub create_time: Option<i64>,
+}
+
+/// One execution of `GET /fapi/v1/userTrades` (it names the order by `orderId` only).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BinanceUserTrade {
+    /// Trade id, unique per symbol.
+    #[serde(deserialize_with = "int_or_string")]
+    pub id: i64,
+    /// The order that traded.
+    #[serde(deserialize_with = "int_or_string")]
+    pub order_id: i64,
+    /// Symbol.
+    pub symbol: String,
+    /// `BUY`, `SELL`.
+    pub side: String,
+    /// Price.
+    #[serde(deserialize_with = "decimal")]
+    pub price: Decimal,
+    /// Quantity.
+    #[serde(deserialize_with = "decimal")]
+    pub qty: Decimal,
+    /// Commission.
+    #[serde(deserialize_with = "decimal")]
+    pub commission: Decimal,
+    /// Commission asset.
+    pub commission_asset: String,
+    /// Trade time, ms.
+    #[serde(deserialize_with = "int_or_string")]
+    pub time: i64,
 }
 
 /// `DELETE /fapi/v1/algoOrder`.

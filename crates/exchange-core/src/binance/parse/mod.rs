@@ -25,7 +25,7 @@ pub use market::{
 };
 pub use orders::{
     parse_algo_order, parse_algo_status, parse_algo_update, parse_execution_report, parse_futures_order,
-    parse_order_status, parse_order_trade_update, parse_side, parse_spot_order,
+    parse_order_status, parse_order_trade_update, parse_side, parse_spot_order, parse_user_trade,
 };
 pub use rules::{
     GridAnchor, parse_futures_rules, parse_market_max_qty, parse_rules, parse_spot_rules, parse_weight_limit,

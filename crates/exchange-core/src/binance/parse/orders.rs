@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use super::{client_id, invalid, symbol};
 use crate::binance::models::{
     BinanceAlgoOrder, BinanceAlgoUpdate, BinanceExecutionReport, BinanceOrderResponse,
-    BinanceOrderTradeUpdate, BinanceSpotOrder,
+    BinanceOrderTradeUpdate, BinanceSpotOrder, BinanceUserTrade,
 };
 use crate::model::{Fill, OrderStatus, OrderUpdate, Price, Qty, Side};
 use crate::venue::VenueError;
@@ -242,6 +242,25 @@ pub fn parse_spot_order(
     Ok((update, fills))
 }
 
+/// A `userTrades` execution as a [`Fill`] of the order with client id `client_order_id` (the
+/// trade names its order by `orderId` only; the caller looks the client id up).
+///
+/// # Errors
+/// [`VenueError::Decode`] for an invalid symbol, side or client id.
+pub fn parse_user_trade(t: &BinanceUserTrade, client_order_id: &str) -> Result<Fill, VenueError> {
+    Ok(Fill {
+        client_order_id: client_id(client_order_id)?,
+        trade_id: t.id.to_string(),
+        symbol: symbol(&t.symbol)?,
+        side: parse_side(&t.side)?,
+        qty: Qty::new(t.qty),
+        price: Price::new(t.price),
+        fee: t.commission,
+        fee_asset: t.commission_asset.clone(),
+        time_exchange: t.time,
+    })
+}
+
 /// Spot `executionReport`: the order's new state, with the execution when this is a trade.
 ///
 /// # Errors
@@ -284,6 +303,28 @@ pub fn parse_execution_report(e: &BinanceExecutionReport) -> Result<OrderUpdate,
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    /// The example of `GET /fapi/v1/userTrades` in Binance's USD-M docs ("Account Trade List").
+    #[test]
+    fn a_user_trade_is_a_fill_of_the_named_order() {
+        let json = r#"{"buyer":false,"commission":"-0.07819010","commissionAsset":"USDT","id":698759,"maker":false,"orderId":25851813,"price":"7819.01","qty":"0.002","quoteQty":"15.63802","realizedPnl":"-0.91539999","side":"SELL","positionSide":"SHORT","symbol":"BTCUSDT","time":1569514978020}"#;
+        let trade: BinanceUserTrade = serde_json::from_str(json).unwrap();
+        assert_eq!(trade.order_id, 25_851_813);
+        let fill = parse_user_trade(&trade, "autoclose-1569514978020000001").unwrap();
+        assert_eq!(
+            (
+                fill.trade_id.as_str(),
+                fill.side,
+                fill.qty.get(),
+                fill.price.get(),
+                fill.fee,
+                fill.time_exchange
+            ),
+            ("698759", Side::Sell, dec!(0.002), dec!(7819.01), dec!(-0.07819010), 1_569_514_978_020)
+        );
+        assert_eq!(fill.client_order_id.as_str(), "autoclose-1569514978020000001");
+        assert!(parse_user_trade(&trade, "bad id with spaces").is_err());
+    }
 
     #[test]
     fn status_tables() {

@@ -6,21 +6,24 @@
 //! the venue), sends plain orders to `/fapi/v1/order` and conditional ones to the algo API, and
 //! resolves an unknown outcome by querying the order's client id on the same API. `query` and
 //! `cancel` try the plain API first, or the algo API first for our own stop, take-profit and
-//! trailing ids; `open_orders` lists both.
+//! trailing ids; `open_orders` lists both; `fills_since` reads `userTrades` and looks up each
+//! order's client id.
+
+use std::collections::HashMap;
 
 use crate::binance::cache::{RulesCache, SymbolRules};
 use crate::binance::encode::round_and_check;
 use crate::binance::http::{BinanceHttp, HttpConfig};
 use crate::binance::parse::{
     parse_algo_order, parse_futures_balance, parse_futures_order, parse_futures_rules, parse_kline_row,
-    parse_market_max_qty, parse_position_risk, parse_premium_index, parse_weight_limit,
+    parse_market_max_qty, parse_position_risk, parse_premium_index, parse_user_trade, parse_weight_limit,
 };
 use crate::binance::resolve::{ResolvePolicy, resolve_unknown};
 use crate::binance::usdm::orders::{UsdmOrder, WorkingType, encode_usdm_order};
 use crate::binance::usdm::rest::BinanceUsdmRest;
 use crate::binance::ws::{WsConfig, spawn_market_stream, spawn_usdm_user_stream};
 use crate::model::{
-    Balance, Bar, ClientOrderId, InstrumentRules, MarginMode, OrderKind, OrderPurpose, OrderRequest,
+    Balance, Bar, ClientOrderId, Fill, InstrumentRules, MarginMode, OrderKind, OrderPurpose, OrderRequest,
     OrderUpdate, Position, Price, Symbol,
 };
 use crate::signing::ApiCredentials;
@@ -268,6 +271,29 @@ impl Execution for BinanceUsdm {
         let algo = self.rest.open_algo_orders(name).await?;
         let parsed = plain.iter().map(parse_futures_order).chain(algo.iter().map(parse_algo_order));
         Ok(keep_parsed(parsed))
+    }
+
+    async fn fills_since(&self, symbol: &Symbol, since_ms: i64) -> Result<Vec<Fill>, VenueError> {
+        let trades = self.rest.user_trades(symbol.as_str(), since_ms, 1000).await?;
+        // userTrades names the order by orderId only: one query per order for its client id.
+        let mut client_ids: HashMap<i64, String> = HashMap::new();
+        let mut fills = Vec::with_capacity(trades.len());
+        for trade in &trades {
+            let id = match client_ids.get(&trade.order_id) {
+                Some(id) => id.clone(),
+                None => {
+                    let Some(order) = self.rest.query_order_by_id(symbol.as_str(), trade.order_id).await?
+                    else {
+                        tracing::warn!(%symbol, order_id = trade.order_id, "an execution of an order the venue no longer shows: skipped");
+                        continue;
+                    };
+                    client_ids.insert(trade.order_id, order.client_order_id.clone());
+                    order.client_order_id
+                }
+            };
+            fills.push(parse_user_trade(trade, &id)?);
+        }
+        Ok(fills)
     }
 
     async fn positions(&self) -> Result<Vec<Position>, VenueError> {

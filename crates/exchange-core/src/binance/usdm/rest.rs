@@ -3,7 +3,7 @@
 //!
 //! Weights: exchangeInfo 1, klines 1/2/5/10 by `limit` ([1,100) / [100,500) / [500,1000] /
 //! more), ticker/price 1, premiumIndex 1, order and algo-order placement 0 (they count on the
-//! order counters instead), order queries 1, openOrders 1 with a symbol and 40 without,
+//! order counters instead), order queries 1, userTrades 5, openOrders 1 with a symbol and 40 without,
 //! positionRisk 5, balance 5, leverage 1, marginType 1, listenKey 1.
 
 use reqwest::Method;
@@ -12,7 +12,7 @@ use crate::binance::http::{Auth, BinanceHttp, Kind};
 use crate::binance::models::{
     BinanceAlgoCancel, BinanceAlgoOrder, BinanceCodeMsg, BinanceFuturesBalance, BinanceFuturesExchangeInfo,
     BinanceKline, BinanceLeverage, BinanceListenKey, BinanceOrderResponse, BinancePositionRisk,
-    BinancePremiumIndex, BinanceServerTime, BinanceTickerPrice,
+    BinancePremiumIndex, BinanceServerTime, BinanceTickerPrice, BinanceUserTrade,
 };
 use crate::signing::binance::QueryString;
 use crate::venue::VenueError;
@@ -179,6 +179,37 @@ impl BinanceUsdmRest {
     ) -> Result<BinanceOrderResponse, VenueError> {
         let query = QueryString::new().param("symbol", symbol).param("origClientOrderId", client_order_id);
         self.http.call(Method::DELETE, "/fapi/v1/order", &query, 1, Auth::Signed, Kind::Write).await
+    }
+
+    /// `GET /fapi/v1/order?symbol=&orderId=`; `None` when the venue does not know it.
+    ///
+    /// # Errors
+    /// Any transport or venue error other than "not found".
+    pub async fn query_order_by_id(
+        &self,
+        symbol: &str,
+        order_id: i64,
+    ) -> Result<Option<BinanceOrderResponse>, VenueError> {
+        let query = QueryString::new().param("symbol", symbol).param("orderId", &order_id.to_string());
+        found(self.http.call(Method::GET, "/fapi/v1/order", &query, 1, Auth::Signed, Kind::Read).await)
+    }
+
+    /// `GET /fapi/v1/userTrades?symbol=&startTime=&limit=` (weight 5): the account's executions
+    /// on `symbol` from `start_time` on, oldest first, at most `limit` (1000 at most).
+    ///
+    /// # Errors
+    /// Any transport or venue error.
+    pub async fn user_trades(
+        &self,
+        symbol: &str,
+        start_time: i64,
+        limit: u16,
+    ) -> Result<Vec<BinanceUserTrade>, VenueError> {
+        let query = QueryString::new()
+            .param("symbol", symbol)
+            .param("startTime", &start_time.to_string())
+            .param("limit", &limit.min(1000).to_string());
+        self.http.call(Method::GET, "/fapi/v1/userTrades", &query, 5, Auth::Signed, Kind::Read).await
     }
 
     /// `GET /fapi/v1/openOrders` (weight 1 with a symbol, 40 without).

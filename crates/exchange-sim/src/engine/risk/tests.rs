@@ -71,8 +71,13 @@ fn isolated_position_is_liquidated_on_a_shock_and_loses_its_margin() {
     let order = liquidation.expect("a LIQUIDATION order report");
     assert!(order.client_id.starts_with("autoclose-"));
     assert_eq!(order.side, Side::Sell);
+    // Regression: the execution was reported at the shocked price (a loss of 10,000 on 0.1 BTC
+    // for an account that lost 500), so an agent accounting fills lost twenty times its margin.
+    // At the bankruptcy price 100,000 - 500 / 0.1 = 95,000 the fill's loss is the margin.
+    assert_eq!(order.avg_price(), dec!(95000));
+    let trade = e.book().trades_of(ACCOUNT, Venue::Futures, fut).last().unwrap().clone();
+    assert_eq!((trade.price, trade.realized_pnl), (dec!(95000), dec!(-500)));
     assert!(e.book().orders_of(ACCOUNT, fut).iter().any(|o| o.order_type == OrderType::Liquidation));
-    let _ = Venue::Futures;
 }
 
 #[test]
@@ -88,4 +93,15 @@ fn cross_position_is_liquidated_when_the_mark_crosses_its_price() {
     assert!(e.accounts()[ACCOUNT].futures.positions.is_empty());
     let wallet = e.accounts()[ACCOUNT].futures.wallet;
     assert!(wallet >= dec!(0) && wallet < dec!(100), "{wallet}");
+}
+
+/// Regression: two positions liquidated in the same tick got the same client id.
+#[test]
+fn liquidations_in_the_same_tick_have_their_own_client_ids() {
+    let (a, b) = (
+        super::autoclose_id(1_767_283_200_000, 4_000_000_017),
+        super::autoclose_id(1_767_283_200_000, 4_000_000_018),
+    );
+    assert_ne!(a, b);
+    assert!(a.starts_with("autoclose-1767283200000") && b.starts_with("autoclose-"));
 }
