@@ -1,7 +1,7 @@
 //! Wall times of the supervisor on exchange-sim with release builds, as a user sees them:
-//! `supervisor start` (exchange-sim and futures-agent, to ready), `supervisor status` with both
-//! running, and `supervisor stop` (both, gracefully). Targets: status under 20 ms, start and stop
-//! under 2 s each.
+//! `supervisor start` (exchange-sim, futures-agent and main-agent, to ready), `supervisor status`
+//! with all three running, and `supervisor stop` (all, gracefully). Targets: status under 20 ms,
+//! start and stop under 2 s each.
 //!
 //! `cargo bench -p supervisor --bench lifecycle` (builds the release binaries it needs first).
 //! Each figure is over several rounds in a fresh temp root, on a free port; the median, the best
