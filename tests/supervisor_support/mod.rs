@@ -10,8 +10,8 @@
 //! sub-second no-op under `cargo test --workspace` or `cargo nextest run --workspace`, which built
 //! them already; missing ones are then built with `cargo build -p`. In release (the bench) it is
 //! `cargo build --release -p supervisor -p futures-agent -p main-agent -p exchange-sim`, as
-//! `./dual_agent.sh` builds. `DUAL_AGENT_TEST_BIN_DIR=DIR` takes prebuilt binaries from DIR instead (an archive run
-//! by nextest, a cross-compiled target folder).
+//! `./dual_agent.sh` builds. `DUAL_AGENT_TEST_BIN_DIR=DIR` takes prebuilt binaries from DIR
+//! instead (an archive run by nextest, a cross-compiled target folder).
 //!
 //! Every process the supervisor starts runs in the sandbox's root, so the guard finds them all
 //! through `/proc/<pid>/cwd` and SIGKILLs them (and their groups) when the test ends, even when it
