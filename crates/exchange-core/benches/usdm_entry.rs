@@ -25,7 +25,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use exchange_core::binance::{BinanceUsdm, BinanceUsdmConfig};
-use exchange_core::model::{AgentTag, ClientOrderId, OrderKind, OrderPurpose, OrderRequest, Qty, Side, Symbol};
+use exchange_core::model::{
+    AgentTag, ClientOrderId, OrderKind, OrderPurpose, OrderRequest, Qty, Side, Symbol,
+};
 use exchange_core::signing::{ApiCredentials, Secret};
 use exchange_core::venue::{Endpoints, Environment, Execution, MarketData, Product};
 use rust_decimal_macros::dec;

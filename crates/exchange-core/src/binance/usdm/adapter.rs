@@ -2,13 +2,17 @@
 //! [`MarketFeed`].
 //!
 //! `place` loads the symbol's rules (exchangeInfo, cached), rounds and checks the order (a
-//! market order against the mark price; reduce-only orders are exempt from MIN_NOTIONAL, as on
-//! the venue), sends plain orders to `/fapi/v1/order` and conditional ones to the algo API, and
+//! market order against the mark price: the one the adapter's market stream delivered within
+//! `mark_max_age`, else one fetched from `premiumIndex`; reduce-only orders are exempt from
+//! MIN_NOTIONAL, as on the venue), sends plain orders to `/fapi/v1/order` and conditional ones to the algo API, and
 //! resolves an unknown outcome by querying the order's client id on the same API. `query` and
 //! `cancel` try the plain API first, or the algo API first for our own stop, take-profit and
 //! trailing ids; `open_orders` lists both.
 
-use crate::binance::cache::{RulesCache, SymbolRules};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::binance::cache::{MarkCache, RulesCache, SymbolRules};
 use crate::binance::encode::round_and_check;
 use crate::binance::http::{BinanceHttp, HttpConfig};
 use crate::binance::parse::{
@@ -18,7 +22,7 @@ use crate::binance::parse::{
 use crate::binance::resolve::{ResolvePolicy, resolve_unknown};
 use crate::binance::usdm::orders::{UsdmOrder, WorkingType, encode_usdm_order};
 use crate::binance::usdm::rest::BinanceUsdmRest;
-use crate::binance::ws::{WsConfig, spawn_market_stream, spawn_usdm_user_stream};
+use crate::binance::ws::{WsConfig, spawn_market_stream_with_marks, spawn_usdm_user_stream};
 use crate::model::{
     Balance, Bar, ClientOrderId, InstrumentRules, MarginMode, OrderKind, OrderPurpose, OrderRequest,
     OrderUpdate, Position, Price, Symbol,
@@ -44,6 +48,11 @@ pub struct BinanceUsdmConfig {
     pub ws: WsConfig,
     /// What conditional orders trigger on.
     pub working_type: WorkingType,
+    /// How old a streamed mark price may be and still serve as a market order's reference
+    /// (the venue streams one every 3 s, or every second with `@1s`); older, or without a
+    /// market stream carrying the symbol's `@markPrice`, `place` fetches it over REST.
+    /// `Duration::ZERO` always fetches.
+    pub mark_max_age: Duration,
 }
 
 impl BinanceUsdmConfig {
@@ -56,6 +65,7 @@ impl BinanceUsdmConfig {
             resolve: ResolvePolicy::default(),
             ws: WsConfig::default(),
             working_type: WorkingType::default(),
+            mark_max_age: Duration::from_secs(5),
         }
     }
 }
@@ -65,6 +75,7 @@ impl BinanceUsdmConfig {
 pub struct BinanceUsdm {
     rest: BinanceUsdmRest,
     rules: RulesCache,
+    marks: Arc<MarkCache>,
     config: BinanceUsdmConfig,
 }
 
@@ -105,7 +116,12 @@ impl BinanceUsdm {
             config.credentials.clone(),
             config.http.clone(),
         )?;
-        Ok(Self { rest: BinanceUsdmRest::new(http), rules: RulesCache::default(), config })
+        Ok(Self {
+            rest: BinanceUsdmRest::new(http),
+            rules: RulesCache::default(),
+            marks: Arc::default(),
+            config,
+        })
     }
 
     /// The raw REST client.
@@ -145,6 +161,15 @@ impl BinanceUsdm {
         self.rules
             .get(symbol)
             .ok_or_else(|| VenueError::NotFound { what: format!("symbol {symbol} (not trading)") })
+    }
+
+    /// The price a market order is checked against: the streamed mark when fresh, else
+    /// `premiumIndex`'s.
+    async fn reference_price(&self, symbol: &Symbol) -> Result<Price, VenueError> {
+        if let Some(mark) = self.marks.fresh(symbol, Instant::now(), self.config.mark_max_age) {
+            return Ok(mark);
+        }
+        Ok(self.mark_price(symbol).await?.mark_price)
     }
 
     async fn query_plain(&self, symbol: &Symbol, id: &str) -> Result<Option<OrderUpdate>, VenueError> {
@@ -204,8 +229,7 @@ impl Execution for BinanceUsdm {
         let rules = self.symbol_rules(&order.symbol).await?;
         let needs_reference =
             matches!(order.kind, OrderKind::Market | OrderKind::TrailingStop { activation: None, .. });
-        let reference =
-            if needs_reference { Some(self.mark_price(&order.symbol).await?.mark_price) } else { None };
+        let reference = if needs_reference { Some(self.reference_price(&order.symbol).await?) } else { None };
         let exempt = order.reduce_only || order.close_position;
         let checked = round_and_check(order, &rules, reference, exempt)?;
         let encoded = encode_usdm_order(order, &checked, self.config.working_type)?;
@@ -318,6 +342,12 @@ impl MarketFeed for BinanceUsdm {
     }
 
     async fn start_market_stream(&self, streams: Vec<String>) -> Result<MarketStreamHandle, VenueError> {
-        spawn_market_stream(self.config.endpoints.clone(), Product::UsdM, streams, self.config.ws.clone())
+        spawn_market_stream_with_marks(
+            self.config.endpoints.clone(),
+            Product::UsdM,
+            streams,
+            self.config.ws.clone(),
+            Arc::clone(&self.marks),
+        )
     }
 }
