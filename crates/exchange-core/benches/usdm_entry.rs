@@ -7,7 +7,15 @@
 //! - `mark_price`: `GET /fapi/v1/premiumIndex`;
 //! - `place`: a MARKET entry through `Execution::place` (rules, rounding, signing, the request),
 //!   closed again afterwards by a reduce-only order that is not timed;
-//! - `leverage+place`: the two in sequence, as the agent sends them.
+//! - `leverage+place`: the two in sequence, as the agent sends them;
+//!
+//! and then, with the adapter's market stream on BTCUSDT's 1 h klines and mark price, at the
+//! moment futures-agent decides (when simulator runs, that is when it is busiest: it has just
+//! generated a market hour and is pushing its frames):
+//! - `close:leverage`: `set_leverage` sent as soon as a closed-kline frame is read;
+//! - `close:lev+place`: `set_leverage` then the MARKET entry (checked against the streamed mark),
+//!   timed from the closed-kline frame read;
+//! - `idle:leverage`: `set_leverage` after 300 ms without a request, at no particular moment.
 //!
 //! The simulator runs at `BENCH_SIM_SPEED` market seconds per second (default 3600, the shipped
 //! speed that scripts/bench/decision_latency.sh uses; 0 for a quiet simulator), from the binary
@@ -29,7 +37,7 @@ use exchange_core::model::{
     AgentTag, ClientOrderId, OrderKind, OrderPurpose, OrderRequest, Qty, Side, Symbol,
 };
 use exchange_core::signing::{ApiCredentials, Secret};
-use exchange_core::venue::{Endpoints, Environment, Execution, MarketData, Product};
+use exchange_core::venue::{Endpoints, Environment, Execution, MarketData, MarketEvent, MarketFeed, Product};
 use rust_decimal_macros::dec;
 
 /// The simulator process, killed on drop.
@@ -160,6 +168,36 @@ async fn run(venue: &BinanceUsdm, rounds: u64) {
     report("leverage+place", both);
 }
 
+/// The same calls at the moments the agent makes them: right after a bar closes.
+async fn run_after_closes(venue: &BinanceUsdm, closes: u64) {
+    let symbol = Symbol::new("BTCUSDT").unwrap();
+    let streams = vec!["btcusdt@kline_1h".to_owned(), "btcusdt@markPrice".to_owned()];
+    let mut stream = venue.start_market_stream(streams).await.unwrap();
+    let (mut leverage, mut both, mut idle) = (vec![], vec![], vec![]);
+    let mut n = 0;
+    while n < closes {
+        match stream.events.recv().await.expect("the market stream runs") {
+            MarketEvent::Kline(k) if k.closed => {}
+            _ => continue,
+        }
+        let read = Instant::now();
+        venue.set_leverage(&symbol, 10 + (n % 2) as u32).await.unwrap();
+        leverage.push(read.elapsed());
+        venue.place(&order(1_000_000 + 4 * n, Side::Buy, false)).await.unwrap();
+        both.push(read.elapsed());
+        venue.place(&order(1_000_000 + 4 * n + 1, Side::Sell, true)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        venue.set_leverage(&symbol, 12 + (n % 2) as u32).await.unwrap();
+        idle.push(started.elapsed());
+        n += 1;
+    }
+    stream.control.shutdown().await;
+    report("close:leverage", leverage);
+    report("close:lev+place", both);
+    report("idle:leverage", idle);
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let speed = std::env::var("BENCH_SIM_SPEED").unwrap_or_else(|_| "3600".into());
@@ -169,4 +207,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     println!("exchange-sim speed {speed}, port {}", sim.port);
     runtime.block_on(run(&venue, if quick { 200 } else { 2_000 }));
+    if speed.parse::<f64>().is_ok_and(|s| s > 0.0) {
+        runtime.block_on(run_after_closes(&venue, if quick { 10 } else { 60 }));
+    }
 }
