@@ -8,14 +8,16 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use exchange_core::binance::{BinanceUsdm, BinanceUsdmConfig};
 use exchange_core::model::{
     AgentTag, ClientOrderId, OrderKind, OrderPurpose, OrderRequest, Qty, Side, Symbol,
 };
 use exchange_core::signing::{ApiCredentials, Secret};
-use exchange_core::venue::{Endpoints, Execution, MarketEvent, MarketFeed, MarketStreamHandle, VenueError};
+use exchange_core::venue::{
+    Endpoints, Execution, MarketData, MarketEvent, MarketFeed, MarketStreamHandle, VenueError,
+};
 use futures_util::SinkExt;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
@@ -111,6 +113,9 @@ async fn a_fresh_streamed_mark_checks_a_market_order_without_a_premium_index_rou
 async fn without_a_fresh_streamed_mark_the_reference_comes_from_premium_index() {
     let mock = MockHttp::start(|r, _| answer(r)).await;
     let mut server = MockWs::start().await;
+    let reader = usdm(&mock, &server.url, Duration::ZERO);
+    reader.mark_price(&Symbol::new("BTCUSDT").unwrap()).await.unwrap();
+    assert_eq!(reader.rest().http().last_order_handed_at(), None, "only orders note their hand-off");
     // (streamed mark?, mark_max_age): never streamed, or streamed but too old to use.
     for (seq, (stream_it, max_age)) in
         [(false, Duration::from_secs(5)), (true, Duration::ZERO)].into_iter().enumerate()
@@ -119,9 +124,12 @@ async fn without_a_fresh_streamed_mark_the_reference_comes_from_premium_index() 
         let stream = if stream_it { Some(stream_a_mark(&venue, &mut server).await) } else { None };
         let before = mock.requests_to("GET", "/fapi/v1/premiumIndex").len();
         // 0.005 x 50000 = 250: sent on the REST mark.
+        let started = Instant::now();
         venue.place(&market_buy(seq as u64, dec!(0.005))).await.unwrap();
         let fetched = mock.requests_to("GET", "/fapi/v1/premiumIndex").len() - before;
         assert_eq!(fetched, 1, "streamed {stream_it}, max age {max_age:?}");
+        let handed = venue.rest().http().last_order_handed_at();
+        assert!(handed.is_some_and(|at| at >= started), "the order's hand-off is noted: {handed:?}");
         if let Some((stream, _ws)) = stream {
             stream.control.shutdown().await;
         }

@@ -4,15 +4,18 @@
 //! `place` loads the symbol's rules (exchangeInfo, cached), rounds and checks the order (a
 //! market order against the mark price: the one the adapter's market stream delivered within
 //! `mark_max_age`, else one fetched from `premiumIndex`; reduce-only orders are exempt from
-//! MIN_NOTIONAL, as on the venue), sends plain orders to `/fapi/v1/order` and conditional ones to the algo API, and
-//! resolves an unknown outcome by querying the order's client id on the same API. `query` and
-//! `cancel` try the plain API first, or the algo API first for our own stop, take-profit and
-//! trailing ids; `open_orders` lists both.
+//! MIN_NOTIONAL, as on the venue), sends plain orders to `/fapi/v1/order` and conditional ones
+//! to the algo API, and resolves an unknown outcome by querying the order's client id on the
+//! same API. `query` and `cancel` try the plain API first, or the algo API first for our own
+//! stop, take-profit and trailing ids; `open_orders` lists both.
+//!
+//! The first entry after a closed-kline frame logs `close_to_wire_us`: from that frame's read
+//! off the market stream's socket to the entry request handed to the HTTP client.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::binance::cache::{MarkCache, RulesCache, SymbolRules};
+use crate::binance::cache::{MarketCache, RulesCache, SymbolRules};
 use crate::binance::encode::round_and_check;
 use crate::binance::http::{BinanceHttp, HttpConfig};
 use crate::binance::parse::{
@@ -22,7 +25,7 @@ use crate::binance::parse::{
 use crate::binance::resolve::{ResolvePolicy, resolve_unknown};
 use crate::binance::usdm::orders::{UsdmOrder, WorkingType, encode_usdm_order};
 use crate::binance::usdm::rest::BinanceUsdmRest;
-use crate::binance::ws::{WsConfig, spawn_market_stream_with_marks, spawn_usdm_user_stream};
+use crate::binance::ws::{WsConfig, spawn_market_stream_with_cache, spawn_usdm_user_stream};
 use crate::model::{
     Balance, Bar, ClientOrderId, InstrumentRules, MarginMode, OrderKind, OrderPurpose, OrderRequest,
     OrderUpdate, Position, Price, Symbol,
@@ -75,7 +78,7 @@ impl BinanceUsdmConfig {
 pub struct BinanceUsdm {
     rest: BinanceUsdmRest,
     rules: RulesCache,
-    marks: Arc<MarkCache>,
+    market: Arc<MarketCache>,
     config: BinanceUsdmConfig,
 }
 
@@ -119,7 +122,7 @@ impl BinanceUsdm {
         Ok(Self {
             rest: BinanceUsdmRest::new(http),
             rules: RulesCache::default(),
-            marks: Arc::default(),
+            market: Arc::default(),
             config,
         })
     }
@@ -166,10 +169,21 @@ impl BinanceUsdm {
     /// The price a market order is checked against: the streamed mark when fresh, else
     /// `premiumIndex`'s.
     async fn reference_price(&self, symbol: &Symbol) -> Result<Price, VenueError> {
-        if let Some(mark) = self.marks.fresh(symbol, Instant::now(), self.config.mark_max_age) {
+        if let Some(mark) = self.market.fresh_mark(symbol, Instant::now(), self.config.mark_max_age) {
             return Ok(mark);
         }
         Ok(self.mark_price(symbol).await?.mark_price)
+    }
+
+    /// Logs how long after the latest closed-kline frame was read `order` was handed to the HTTP
+    /// client (`close_to_wire_us`, what scripts/bench/decision_latency.sh reads): once per close,
+    /// for the first entry after it.
+    fn log_entry_latency(&self, order: &OrderRequest) {
+        let Some(close) = self.market.take_close_read_at() else { return };
+        if let Some(handed) = self.rest.http().last_order_handed_at().filter(|at| *at >= close) {
+            let micros = (handed - close).as_micros();
+            tracing::info!(close_to_wire_us = micros, symbol = %order.symbol, "entry handed to the connection");
+        }
     }
 
     async fn query_plain(&self, symbol: &Symbol, id: &str) -> Result<Option<OrderUpdate>, VenueError> {
@@ -242,6 +256,9 @@ impl Execution for BinanceUsdm {
                 (self.rest.new_algo_order(params, id).await.and_then(|o| parse_algo_order(&o)), true)
             }
         };
+        if order.client_order_id.purpose() == Some(OrderPurpose::Entry) {
+            self.log_entry_latency(order);
+        }
         match sent {
             Ok(update) => Ok(ack(update)),
             Err(cause) if cause.is_unknown_outcome() => {
@@ -342,12 +359,12 @@ impl MarketFeed for BinanceUsdm {
     }
 
     async fn start_market_stream(&self, streams: Vec<String>) -> Result<MarketStreamHandle, VenueError> {
-        spawn_market_stream_with_marks(
+        spawn_market_stream_with_cache(
             self.config.endpoints.clone(),
             Product::UsdM,
             streams,
             self.config.ws.clone(),
-            Arc::clone(&self.marks),
+            Arc::clone(&self.market),
         )
     }
 }
