@@ -5,10 +5,11 @@
 # - close to wire (`close_to_wire_us`, logged by the USD-M adapter): from the last closed-kline
 #   frame of the bar read off the market stream's socket (before it is parsed) to the entry
 #   order's request handed to the HTTP client, signed and built (its connection task writes it
-#   to the socket from there; that write and the kernel's delivery are not counted). In between:
-#   the channel hop to the agent's task, the other symbols' frames it handles first, the
-#   decision, the journal's order_sent record, the set-leverage round trip when the leverage
-#   changes (the entry never goes out before the venue confirmed it), rounding and signing.
+#   to the socket from there; that write and the kernel's delivery are not counted, nor the time
+#   a frame waits in the socket buffer before the stream task reads it). In between: the channel
+#   hop to the agent's task, the other symbols' closes it handles first, the decision, the
+#   journal records, the set-leverage round trip when the leverage changes (the entry never
+#   goes out before the venue confirmed it), rounding and signing.
 # - decision (`decision_latency_us`, logged by the runtime): from the agent's task receiving
 #   that close event to the entry handed to the venue client; the part of the above the agent's
 #   runtime sees.
