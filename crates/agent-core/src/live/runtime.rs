@@ -374,7 +374,13 @@ where
                 let commands = self.engine.on_bar_closed(&k.symbol, k.bar);
                 self.track_gathering();
                 self.execute(commands).await?;
-                self.write_status();
+                // While the engine waits for the other symbols' bars of this open time, the
+                // status (fsynced) is not rewritten: that would hold back the frames that complete
+                // the bar, and the decision with them. It is written once the bar is decided (or
+                // at the next tick).
+                if !self.engine.is_gathering() {
+                    self.write_status();
+                }
             }
             MarketEvent::Kline(_) => {}
             MarketEvent::MarkPrice(mark) => self.engine.on_mark(&mark),
@@ -527,12 +533,20 @@ where
                         ));
                         continue;
                     }
-                    if is_entry && let Some(seen) = self.bar_seen_at.take() {
-                        // Close frame in, entry order out: what scripts/bench/decision_latency.sh reads.
-                        let micros = seen.elapsed().as_micros();
-                        tracing::info!(decision_latency_us = micros, symbol = %order.symbol, "entry decided");
-                    }
+                    // Close frame in, entry order handed to the venue client: what
+                    // scripts/bench/decision_latency.sh reads. Logged once the order is out, so
+                    // that writing the log line does not delay it.
+                    let latency = match self.bar_seen_at {
+                        Some(seen) if is_entry => {
+                            self.bar_seen_at = None;
+                            Some((seen.elapsed().as_micros(), order.symbol.clone()))
+                        }
+                        _ => None,
+                    };
                     queue.extend(self.place(order).await);
+                    if let Some((micros, symbol)) = latency {
+                        tracing::info!(decision_latency_us = micros, %symbol, "entry decided");
+                    }
                 }
                 Command::Reconcile => self.reconcile_due = true,
                 Command::Cancel { symbol, id } => {

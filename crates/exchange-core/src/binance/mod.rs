@@ -28,7 +28,7 @@ pub mod spot;
 pub mod usdm;
 pub mod ws;
 
-pub use cache::{RulesCache, SymbolRules};
+pub use cache::{MarketCache, RulesCache, SymbolRules};
 pub use http::{BinanceHttp, HttpConfig};
 pub use resolve::ResolvePolicy;
 pub use spot::{BinanceSpot, BinanceSpotConfig, BinanceSpotRest};

@@ -104,6 +104,8 @@ pub enum Kind<'a> {
 struct State {
     clock: ClockSync,
     limiter: WeightLimiter,
+    /// When the latest new-order request was handed to the HTTP client.
+    order_handed_at: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -149,6 +151,7 @@ impl BinanceHttp {
         let state = State {
             clock: ClockSync::new(config.clock_resync_every),
             limiter: WeightLimiter::new(config.weight_limit),
+            order_handed_at: None,
         };
         let inner = Inner {
             client,
@@ -186,6 +189,13 @@ impl BinanceHttp {
         self.state().clock.timestamp(local_now_ms())
     }
 
+    /// When the latest new-order request ([`Kind::Order`]) was handed to the HTTP client, signed
+    /// and built: its connection writes it to the socket from there without waiting on
+    /// anything of ours.
+    pub fn last_order_handed_at(&self) -> Option<Instant> {
+        self.state().order_handed_at
+    }
+
     /// The measured offset `server - local`, ms.
     pub fn clock_offset_ms(&self) -> i64 {
         self.state().clock.offset_ms()
@@ -199,7 +209,7 @@ impl BinanceHttp {
         self.wait_gate(1).await?;
         let sent = local_now_ms();
         let (status, body) = self
-            .send(Method::GET, self.inner.time_path, "", Auth::Public)
+            .send(Method::GET, self.inner.time_path, "", Auth::Public, false)
             .await
             .map_err(|e| VenueError::transport(format!("GET {}", self.inner.time_path), e.without_url()))?;
         let received = local_now_ms();
@@ -262,13 +272,15 @@ impl BinanceHttp {
         Ok(signed.finish_signed(&credentials.secret))
     }
 
-    /// Sends one request and reads the whole answer; `Err` only for transport failures.
+    /// Sends one request and reads the whole answer; `Err` only for transport failures. For an
+    /// `order`, notes when it was handed to the client.
     async fn send(
         &self,
         method: Method,
         path: &str,
         query: &str,
         auth: Auth,
+        order: bool,
     ) -> Result<(u16, String), reqwest::Error> {
         let url = if query.is_empty() {
             format!("{}{path}", self.inner.base)
@@ -280,6 +292,9 @@ impl BinanceHttp {
             && let Some(credentials) = self.credentials()
         {
             request = request.header("X-MBX-APIKEY", credentials.api_key.as_str());
+        }
+        if order {
+            self.state().order_handed_at = Some(Instant::now());
         }
         let response = request.send().await?;
         let status = response.status().as_u16();
@@ -339,7 +354,8 @@ impl BinanceHttp {
             }
             self.wait_gate(weight).await?;
             let query = self.query(params, auth)?;
-            let failure = match self.send(method.clone(), path, &query, auth).await {
+            let order = matches!(kind, Kind::Order { .. });
+            let failure = match self.send(method.clone(), path, &query, auth, order).await {
                 Err(error) => {
                     let not_sent = error.is_connect() || error.is_builder();
                     // Without the URL: it carries the signature.

@@ -2,16 +2,23 @@
 //! [`MarketFeed`].
 //!
 //! `place` loads the symbol's rules (exchangeInfo, cached), rounds and checks the order (a
-//! market order against the mark price; reduce-only orders are exempt from MIN_NOTIONAL, as on
-//! the venue), sends plain orders to `/fapi/v1/order` and conditional ones to the algo API, and
-//! resolves an unknown outcome by querying the order's client id on the same API. `query` and
-//! `cancel` try the plain API first, or the algo API first for our own stop, take-profit and
-//! trailing ids; `open_orders` lists both; `fills_since` reads `userTrades` and looks up each
-//! order's client id.
+//! market order against the mark price: the one the adapter's market stream delivered within
+//! `mark_max_age`, else one fetched from `premiumIndex`; reduce-only orders are exempt from
+//! MIN_NOTIONAL, as on the venue), sends plain orders to `/fapi/v1/order` and conditional ones
+//! to the algo API, and resolves an unknown outcome by querying the order's client id on the
+//! same API. `query` and `cancel` try the plain API first, or the algo API first for our own
+//! stop, take-profit and trailing ids; `open_orders` lists both; `fills_since` reads
+//! `userTrades` and looks up each order's client id.
+//!
+//! The first entry after a closed-kline frame logs `close_to_wire_us`: from that frame's read
+//! off the market stream's socket to the entry request handed to the HTTP client.
 
 use std::collections::HashMap;
 
-use crate::binance::cache::{RulesCache, SymbolRules};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::binance::cache::{MarketCache, RulesCache, SymbolRules};
 use crate::binance::encode::round_and_check;
 use crate::binance::http::{BinanceHttp, HttpConfig};
 use crate::binance::parse::{
@@ -21,7 +28,7 @@ use crate::binance::parse::{
 use crate::binance::resolve::{ResolvePolicy, resolve_unknown};
 use crate::binance::usdm::orders::{UsdmOrder, WorkingType, encode_usdm_order};
 use crate::binance::usdm::rest::BinanceUsdmRest;
-use crate::binance::ws::{WsConfig, spawn_market_stream, spawn_usdm_user_stream};
+use crate::binance::ws::{WsConfig, spawn_market_stream_with_cache, spawn_usdm_user_stream};
 use crate::model::{
     Balance, Bar, ClientOrderId, Fill, InstrumentRules, MarginMode, OrderKind, OrderPurpose, OrderRequest,
     OrderUpdate, Position, Price, Symbol,
@@ -47,6 +54,11 @@ pub struct BinanceUsdmConfig {
     pub ws: WsConfig,
     /// What conditional orders trigger on.
     pub working_type: WorkingType,
+    /// How old a streamed mark price may be and still serve as a market order's reference
+    /// (the venue streams one every 3 s, or every second with `@1s`); older, or without a
+    /// market stream carrying the symbol's `@markPrice`, `place` fetches it over REST.
+    /// `Duration::ZERO` always fetches.
+    pub mark_max_age: Duration,
 }
 
 impl BinanceUsdmConfig {
@@ -59,6 +71,7 @@ impl BinanceUsdmConfig {
             resolve: ResolvePolicy::default(),
             ws: WsConfig::default(),
             working_type: WorkingType::default(),
+            mark_max_age: Duration::from_secs(5),
         }
     }
 }
@@ -68,6 +81,7 @@ impl BinanceUsdmConfig {
 pub struct BinanceUsdm {
     rest: BinanceUsdmRest,
     rules: RulesCache,
+    market: Arc<MarketCache>,
     config: BinanceUsdmConfig,
 }
 
@@ -108,7 +122,12 @@ impl BinanceUsdm {
             config.credentials.clone(),
             config.http.clone(),
         )?;
-        Ok(Self { rest: BinanceUsdmRest::new(http), rules: RulesCache::default(), config })
+        Ok(Self {
+            rest: BinanceUsdmRest::new(http),
+            rules: RulesCache::default(),
+            market: Arc::default(),
+            config,
+        })
     }
 
     /// The raw REST client.
@@ -148,6 +167,26 @@ impl BinanceUsdm {
         self.rules
             .get(symbol)
             .ok_or_else(|| VenueError::NotFound { what: format!("symbol {symbol} (not trading)") })
+    }
+
+    /// The price a market order is checked against: the streamed mark when fresh, else
+    /// `premiumIndex`'s.
+    async fn reference_price(&self, symbol: &Symbol) -> Result<Price, VenueError> {
+        if let Some(mark) = self.market.fresh_mark(symbol, Instant::now(), self.config.mark_max_age) {
+            return Ok(mark);
+        }
+        Ok(self.mark_price(symbol).await?.mark_price)
+    }
+
+    /// Logs how long after the latest closed-kline frame was read `order` was handed to the HTTP
+    /// client (`close_to_wire_us`, what scripts/bench/decision_latency.sh reads): once per close,
+    /// for the first entry after it.
+    fn log_entry_latency(&self, order: &OrderRequest) {
+        let Some(close) = self.market.take_close_read_at() else { return };
+        if let Some(handed) = self.rest.http().last_order_handed_at().filter(|at| *at >= close) {
+            let micros = (handed - close).as_micros();
+            tracing::info!(close_to_wire_us = micros, symbol = %order.symbol, "entry handed to the connection");
+        }
     }
 
     async fn query_plain(&self, symbol: &Symbol, id: &str) -> Result<Option<OrderUpdate>, VenueError> {
@@ -207,8 +246,7 @@ impl Execution for BinanceUsdm {
         let rules = self.symbol_rules(&order.symbol).await?;
         let needs_reference =
             matches!(order.kind, OrderKind::Market | OrderKind::TrailingStop { activation: None, .. });
-        let reference =
-            if needs_reference { Some(self.mark_price(&order.symbol).await?.mark_price) } else { None };
+        let reference = if needs_reference { Some(self.reference_price(&order.symbol).await?) } else { None };
         let exempt = order.reduce_only || order.close_position;
         let checked = round_and_check(order, &rules, reference, exempt)?;
         let encoded = encode_usdm_order(order, &checked, self.config.working_type)?;
@@ -221,6 +259,9 @@ impl Execution for BinanceUsdm {
                 (self.rest.new_algo_order(params, id).await.and_then(|o| parse_algo_order(&o)), true)
             }
         };
+        if order.client_order_id.purpose() == Some(OrderPurpose::Entry) {
+            self.log_entry_latency(order);
+        }
         match sent {
             Ok(update) => Ok(ack(update)),
             Err(cause) if cause.is_unknown_outcome() => {
@@ -344,6 +385,12 @@ impl MarketFeed for BinanceUsdm {
     }
 
     async fn start_market_stream(&self, streams: Vec<String>) -> Result<MarketStreamHandle, VenueError> {
-        spawn_market_stream(self.config.endpoints.clone(), Product::UsdM, streams, self.config.ws.clone())
+        spawn_market_stream_with_cache(
+            self.config.endpoints.clone(),
+            Product::UsdM,
+            streams,
+            self.config.ws.clone(),
+            Arc::clone(&self.market),
+        )
     }
 }

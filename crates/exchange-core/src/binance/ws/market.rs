@@ -3,15 +3,20 @@
 //!
 //! The streams are in the URL, so every reconnect resubscribes all of them; streams added
 //! while connected are also sent as a `SUBSCRIBE` frame. Frames that are not klines or mark
-//! prices (answers, other events) are skipped; malformed ones are logged and skipped.
+//! prices (answers, other events) are skipped; malformed ones are logged and skipped. With a
+//! [`MarketCache`], every event is also recorded there as it is read (marks for the adapter's
+//! market-order checks, the latest close for its entry latency).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::mpsc;
 
 use super::backoff::Backoff;
 use super::socket::{Incoming, Socket};
 use super::{COMMAND_BUFFER, WsConfig};
+use crate::binance::cache::MarketCache;
 use crate::binance::parse::parse_market_frame;
 use crate::venue::stream::StreamCommand;
 use crate::venue::{
@@ -28,6 +33,30 @@ pub fn spawn_market_stream(
     streams: Vec<String>,
     config: WsConfig,
 ) -> Result<MarketStreamHandle, VenueError> {
+    spawn(endpoints, product, streams, config, None)
+}
+
+/// As [`spawn_market_stream`], also recording every event in `cache` as it is read.
+///
+/// # Errors
+/// As [`spawn_market_stream`].
+pub fn spawn_market_stream_with_cache(
+    endpoints: Endpoints,
+    product: Product,
+    streams: Vec<String>,
+    config: WsConfig,
+    cache: Arc<MarketCache>,
+) -> Result<MarketStreamHandle, VenueError> {
+    spawn(endpoints, product, streams, config, Some(cache))
+}
+
+fn spawn(
+    endpoints: Endpoints,
+    product: Product,
+    streams: Vec<String>,
+    config: WsConfig,
+    cache: Option<Arc<MarketCache>>,
+) -> Result<MarketStreamHandle, VenueError> {
     let (event_tx, event_rx) = mpsc::channel(config.event_buffer.max(1));
     let (command_tx, command_rx) = mpsc::channel(COMMAND_BUFFER);
     let task = MarketTask {
@@ -39,6 +68,7 @@ pub fn spawn_market_stream(
         events: event_tx,
         commands: command_rx,
         next_id: 1,
+        cache,
     };
     tokio::spawn(task.run());
     Ok(MarketStreamHandle { events: EventStream::new(event_rx), control: StreamControl::new(command_tx) })
@@ -53,6 +83,7 @@ struct MarketTask {
     events: mpsc::Sender<MarketEvent>,
     commands: mpsc::Receiver<StreamCommand>,
     next_id: u64,
+    cache: Option<Arc<MarketCache>>,
 }
 
 /// What to do after a command.
@@ -111,15 +142,21 @@ impl MarketTask {
         loop {
             tokio::select! {
                 incoming = socket.next_text() => match incoming {
-                    Incoming::Text(text) => match parse_market_frame(&text) {
-                        Ok(Some(event)) => {
-                            if self.events.send(event).await.is_err() {
-                                return Flow::Stop;
+                    Incoming::Text(text) => {
+                        let read_at = Instant::now();
+                        match parse_market_frame(&text) {
+                            Ok(Some(event)) => {
+                                if let Some(cache) = &self.cache {
+                                    cache.record(&event, read_at);
+                                }
+                                if self.events.send(event).await.is_err() {
+                                    return Flow::Stop;
+                                }
                             }
+                            Ok(None) => {}
+                            Err(error) => tracing::warn!(%error, "skipping a malformed market frame"),
                         }
-                        Ok(None) => {}
-                        Err(error) => tracing::warn!(%error, "skipping a malformed market frame"),
-                    },
+                    }
                     Incoming::Closed(reason) => {
                         tracing::warn!(?reason, "market stream connection ended");
                         return match self.events.send(MarketEvent::StreamGap { reason }).await {

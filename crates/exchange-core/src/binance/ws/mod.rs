@@ -30,7 +30,7 @@ mod user_futures;
 mod user_spot;
 
 pub use backoff::Backoff;
-pub use market::spawn_market_stream;
+pub use market::{spawn_market_stream, spawn_market_stream_with_cache};
 pub use recovery::{KeepAlive, ListenKeyKeeper};
 pub use socket::{Incoming, Socket};
 pub use user_futures::spawn_usdm_user_stream;
