@@ -38,10 +38,14 @@ hz=$(getconf CLK_TCK); idle="${IDLE_SECONDS:-30}"; before=$(ticks); sleep "$idle
 awk -v a="$after" -v b="$before" -v hz="$hz" -v s="$idle" 'BEGIN {printf "agent CPU at real-time speed: %.2f%%\n", (a - b) / hz / s * 100}'
 percentiles() { # $1: the log field, $2: the label
   grep -o "$1=[0-9]*" "$work/logs/futures_agent.log" | cut -d= -f2 | sort -n | awk -v label="$2" '
+    function rank(p,  r) { r = int(p * NR); if (r < p * NR) r++; return r < 1 ? 1 : r }
     {a[NR] = $1} END {
       if (NR == 0) { print "no entries in the run"; exit 1 }
-      p50 = a[int((NR - 1) * 0.50) + 1]; p99 = a[int((NR - 1) * 0.99) + 1]
-      printf "entries: %d  %s p50 %d us  p99 %d us  max %d us\n", NR, label, p50, p99, a[NR]
+      # Nearest rank: the smallest value with at least p of the entries at or below it (with
+      # fewer than 100 entries, p99 is the maximum).
+      p50 = a[rank(0.50)]; p99 = a[rank(0.99)]
+      under = 0; for (i = 1; i <= NR; i++) if (a[i] < 200) under++
+      printf "entries: %d  %s p50 %d us  p99 %d us  max %d us  (%d under 200 us)\n", NR, label, p50, p99, a[NR], under
     }'
 }
 percentiles close_to_wire_us "close frame read to entry on the wire:"

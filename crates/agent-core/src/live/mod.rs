@@ -164,6 +164,11 @@ pub trait LiveEngine: Send {
     fn seed_history(&mut self, symbol: &Symbol, bars: &[Bar]) -> Vec<Command>;
     /// A bar closed. The engine may wait for the other symbols' bars of the same open time.
     fn on_bar_closed(&mut self, symbol: &Symbol, bar: Bar) -> Vec<Command>;
+    /// A bar still forming (a kline update at event time `now`): a chance to prepare what the
+    /// close will need (the futures agent sets an entry's leverage ahead). Nothing by default.
+    fn on_bar_forming(&mut self, _symbol: &Symbol, _bar: Bar, _now: i64) -> Vec<Command> {
+        Vec::new()
+    }
     /// Decides on the bars it was waiting with (some symbols' bars never came).
     fn flush_closes(&mut self) -> Vec<Command>;
     /// True while it holds closed bars waiting for the rest of their open time.

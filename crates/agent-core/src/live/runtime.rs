@@ -382,7 +382,12 @@ where
                     self.write_status();
                 }
             }
-            MarketEvent::Kline(_) => {}
+            MarketEvent::Kline(k) => {
+                let commands = self.engine.on_bar_forming(&k.symbol, k.bar, k.time_exchange);
+                if !commands.is_empty() {
+                    self.execute(commands).await?;
+                }
+            }
             MarketEvent::MarkPrice(mark) => self.engine.on_mark(&mark),
             MarketEvent::StreamGap { reason } => tracing::warn!(?reason, "market stream gap"),
             MarketEvent::Reconnected => {
@@ -513,7 +518,7 @@ where
                         tracing::debug!(decided_us = seen.elapsed().as_micros(), %symbol, "setting leverage before the entry");
                     }
                     if let Err(e) = self.venue.set_leverage(&symbol, leverage).await {
-                        tracing::warn!(%symbol, leverage, error = %e, "could not set leverage: the entry is skipped");
+                        tracing::warn!(%symbol, leverage, error = %e, "could not set leverage: an entry of this batch is skipped");
                         self.last_error = Some(format!("set leverage {symbol}: {e}"));
                         self.leverage_set.remove(&symbol);
                         skip_entry_of = Some(symbol);

@@ -94,6 +94,10 @@ impl LiveEngine for FuturesLive {
         self.engine.on_bar_closed(symbol, bar)
     }
 
+    fn on_bar_forming(&mut self, symbol: &Symbol, bar: Bar, now: i64) -> Vec<Command> {
+        self.engine.on_bar_forming(symbol, bar, now)
+    }
+
     fn flush_closes(&mut self) -> Vec<Command> {
         self.engine.flush_closes()
     }

@@ -34,6 +34,8 @@ use crate::strategy::Momentum;
 
 /// Bars kept per symbol: enough for the momentum window with room to spare.
 const HISTORY: usize = 512;
+/// How long before a bar's close its forming price may prepare an entry's leverage.
+const PREPARE_WINDOW_MS: i64 = 5 * 60_000;
 
 pub use agent_core::live::{AlertLevel, Command};
 
@@ -65,6 +67,8 @@ struct SymbolSlot {
     bars: Vec<Bar>,
     closes: Vec<f64>,
     book: Book,
+    /// The leverage last asked for ahead of a close (`on_bar_forming`), not yet used.
+    prepared: Option<u32>,
 }
 
 /// The futures agent's live state and rules.
@@ -104,6 +108,7 @@ impl LiveEngine {
                     bars: Vec::new(),
                     closes: Vec::new(),
                     book: Book::default(),
+                    prepared: None,
                 })
                 .collect(),
             interval_ms: config.interval_ms,
@@ -152,6 +157,7 @@ impl LiveEngine {
             return Vec::new();
         }
         push_bar(&mut self.slots[i], bar);
+        self.slots[i].prepared = None;
         self.gathering.entry(open_time).or_default().insert(i);
         let mut out =
             vec![record("bar_close", open_time + self.interval_ms, json!({"symbol": symbol, "bar": bar}))];
@@ -166,6 +172,43 @@ impl LiveEngine {
             out.extend(self.at_close(t, &active));
         }
         out
+    }
+
+    /// The bar of `symbol` is still forming (an update at event time `now`). In the last
+    /// [`PREPARE_WINDOW_MS`] of the bar, the leverage an entry would take if the bar closed at
+    /// this price is set on the venue ahead, so that the entry at the close does not wait for
+    /// that round trip (the runtime skips setting a leverage already set; a final signal that
+    /// differs sets its own). Only for a symbol with no position and no entry in flight: a new
+    /// leverage would change an open isolated position's margin. Nothing is decided or journaled
+    /// here; the decision at the close is unchanged.
+    pub fn on_bar_forming(&mut self, symbol: &Symbol, bar: Bar, now: i64) -> Vec<Command> {
+        let Some(i) = self.index(symbol) else { return Vec::new() };
+        let close_time = bar.open_time_ms + self.interval_ms;
+        let slot = &self.slots[i];
+        let next = slot.bars.last().is_some_and(|b| b.open_time_ms + self.interval_ms == bar.open_time_ms);
+        if !next
+            || now < close_time - PREPARE_WINDOW_MS
+            || slot.book.is_busy()
+            || self.halted
+            || self.breaker.is_tripped(close_time)
+        {
+            return Vec::new();
+        }
+        let Some(close) = bar.close.get().to_f64() else { return Vec::new() };
+        let strategy = &self.strategy;
+        let slot = &mut self.slots[i];
+        slot.bars.push(bar);
+        slot.closes.push(close);
+        let signal = strategy.signal(SignalInput { bars: &slot.bars, closes: &slot.closes });
+        slot.bars.pop();
+        slot.closes.pop();
+        match signal {
+            Some(signal) if slot.prepared != Some(signal.leverage) => {
+                slot.prepared = Some(signal.leverage);
+                vec![Command::SetLeverage { symbol: symbol.clone(), leverage: signal.leverage }]
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// Runs step d for every gathered open time (when the runtime's deadline passes). The

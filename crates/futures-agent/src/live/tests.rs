@@ -615,3 +615,37 @@ fn a_liquidation_lost_in_a_stream_gap_is_read_back_from_the_trade_history() {
     let fills = cmds.iter().filter(|c| matches!(c, Command::Record { kind: "fill", .. })).count();
     assert_eq!(fills, 1, "the entry's execution is not counted again: {cmds:?}");
 }
+
+/// The forming bar prepares the leverage its entry would take, in the bar's last minutes only,
+/// once per value, never while the symbol is busy; the close still decides and sends its own.
+#[test]
+fn a_forming_bar_sets_the_entry_leverage_ahead_of_the_close() {
+    let mut e = engine(FuturesRiskParams::default());
+    for (i, c) in [dec!(100), dec!(100)].into_iter().enumerate() {
+        e.on_bar_closed(&btc(), bar(i as i64, c));
+    }
+    let forming = |close| Bar { open_time_ms: 2 * HOUR, ..bar(2, close) };
+    let set = |cmds: &[Command]| {
+        cmds.iter()
+            .filter_map(
+                |c| if let Command::SetLeverage { leverage, .. } = c { Some(*leverage) } else { None },
+            )
+            .collect::<Vec<_>>()
+    };
+    // Early in the bar: nothing, even with a signal.
+    assert!(e.on_bar_forming(&btc(), forming(dec!(104)), 2 * HOUR + 10 * 60_000).is_empty());
+    // In the last minutes: the would-be leverage (m = 0.04: 10x), once.
+    let late = 3 * HOUR - 60_000;
+    assert_eq!(set(&e.on_bar_forming(&btc(), forming(dec!(104)), late)), vec![10]);
+    assert!(e.on_bar_forming(&btc(), forming(dec!(104.01)), late + 1).is_empty(), "same leverage: not again");
+    assert_eq!(set(&e.on_bar_forming(&btc(), forming(dec!(105)), late + 2)), vec![12]);
+    assert!(e.on_bar_forming(&btc(), forming(dec!(101)), late + 3).is_empty(), "no signal: nothing");
+    // No preparation touched the books: the close decides as always.
+    assert!(e.books().next().unwrap().1.entry.is_none());
+    let close = e.on_bar_closed(&btc(), bar(2, dec!(105)));
+    assert_eq!(set(&close), vec![12]);
+    assert_eq!(places(&close).len(), 1);
+    // Busy (an entry in flight): nothing prepared for the next bar.
+    let next = Bar { open_time_ms: 3 * HOUR, ..bar(3, dec!(110)) };
+    assert!(e.on_bar_forming(&btc(), next, 4 * HOUR - 60_000).is_empty());
+}
