@@ -52,7 +52,7 @@ fn main() {
         stops.push(timed(&sandbox, &["stop"]));
     }
     println!("supervisor on exchange-sim, binaries in {}", supervisor_support::bin_dir().display());
-    summary("start all (sim + futures) to ready", 2000.0, starts);
-    summary("status (both running)", 20.0, statuses);
+    summary("start all (sim + both agents) to ready", 2000.0, starts);
+    summary("status (all three running)", 20.0, statuses);
     summary("stop all", 2000.0, stops);
 }
