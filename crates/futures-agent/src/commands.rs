@@ -13,16 +13,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agent_core::dotenv::Layers;
-use agent_core::live::cli::{self, CheckInput};
-use agent_core::live::paper;
-use agent_core::live::runtime::{Agent, RunError};
+use agent_core::live::cli::{self, CheckInput, Daemon};
 use exchange_core::binance::{BinanceUsdm, BinanceUsdmConfig};
-use exchange_core::paper::PaperVenue;
-use exchange_core::venue::{
-    Execution, KlineInterval, MarketData, MarketFeed, UserDataFeed, install_crypto_provider,
-};
-use notify::Notifier;
-use tokio_util::sync::CancellationToken;
+use exchange_core::venue::{KlineInterval, install_crypto_provider};
 
 pub use agent_core::live::cli::{BarsArgs, LiveArgs, RunArgs};
 
@@ -63,69 +56,29 @@ pub fn run(args: &RunArgs) -> ExitCode {
 
 fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
     let (settings, layers) = settings(&args.live)?;
-    cli::init_logging(&settings.config.log_dir, "futures_agent.log", "FUTURES_AGENT_LOG")?;
-    for warning in &settings.warnings {
-        tracing::warn!("{warning}");
-    }
     let venue = venue(&settings)?;
-    let rt = cli::runtime()?;
-    rt.block_on(async {
-        let notifier = cli::notifier(&layers);
-        let outcome = if settings.config.paper {
-            match paper_venue(venue, &settings).await {
-                Ok(paper) => trade(paper, settings, notifier, args.adopt).await,
-                Err(e) => Err(e),
-            }
-        } else {
-            trade(venue, settings, notifier, args.adopt).await
-        };
-        outcome.map_err(|e| {
-            tracing::error!("{e}");
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
-        })
-    })
-}
-
-/// Runs the agent on `venue` until it stops.
-async fn trade<V>(venue: V, settings: Settings, notifier: Notifier, adopt: bool) -> Result<(), RunError>
-where
-    V: MarketData + Execution + UserDataFeed + MarketFeed,
-{
-    let symbols = settings.config.symbols.clone();
     let params = settings.config.strategy.clone();
-    let build = |rules, session_ms| {
+    let build = move |rules, session_ms| {
         FuturesLive::new(LiveEngine::new(EngineConfig {
-            params,
+            params: params.clone(),
             symbols: rules,
             interval_ms: KlineInterval::H1.millis(),
             session_ms,
         }))
     };
-    let (agent, _pid) = Agent::prepare(venue, settings, notifier, &symbols, build).await?;
-    agent.run(adopt, CancellationToken::new()).await
-}
-
-/// Paper mode's venue: a `PaperVenue` over `venue` holding the paper account the journal
-/// describes (agent-core's `live::paper`).
-async fn paper_venue(venue: BinanceUsdm, settings: &Settings) -> Result<PaperVenue<BinanceUsdm>, RunError> {
-    let params = settings.config.strategy.clone();
-    let build = |rules, session_ms| {
-        FuturesLive::new(LiveEngine::new(EngineConfig {
-            params,
-            symbols: rules,
-            interval_ms: KlineInterval::H1.millis(),
-            session_ms,
-        }))
-    };
-    paper::paper_venue(
+    let log_dir = settings.config.log_dir.clone();
+    let warnings = settings.warnings.clone();
+    cli::run_daemon(Daemon {
+        log: (&log_dir, "futures_agent.log", "FUTURES_AGENT_LOG"),
+        warnings: &warnings,
+        layers: &layers,
         venue,
-        settings.paper_config(),
-        &settings.journal_path(),
-        &settings.config.symbols,
+        paper: settings.config.paper.then(|| settings.paper_config()),
+        symbols: settings.config.symbols.clone(),
+        settings,
+        adopt: args.adopt,
         build,
-    )
-    .await
+    })
 }
 
 /// `futures-agent check`: says what is wrong, one line per check.

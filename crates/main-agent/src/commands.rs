@@ -10,22 +10,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use agent_core::dotenv::Layers;
-use agent_core::live::cli::{self, BarsArgs, CheckInput, LiveArgs, RunArgs};
-use agent_core::live::paper;
-use agent_core::live::runtime::{Agent, AgentSettings, RunError};
+use agent_core::live::cli::{self, BarsArgs, CheckInput, Daemon, LiveArgs, RunArgs};
+use agent_core::live::runtime::AgentSettings;
 use agent_core::live::venue::{VenueRequest, VenueSettings};
 use agent_core::spot::SpotParams;
 use exchange_core::binance::{BinanceSpot, BinanceSpotConfig};
 use exchange_core::paper::PaperConfig;
 use exchange_core::signing::ApiCredentials;
-use exchange_core::venue::{
-    Endpoints, Environment, Execution, KlineInterval, MarketData, MarketFeed, Product, UserDataFeed,
-    install_crypto_provider,
-};
+use exchange_core::venue::{Endpoints, Environment, KlineInterval, Product, install_crypto_provider};
 use exchange_core::{InstrumentRules, Symbol};
-use notify::Notifier;
 use rust_decimal::Decimal;
-use tokio_util::sync::CancellationToken;
 
 use crate::config::MainConfig;
 use crate::live::{MODEL_FILE, SpotEngineConfig, SpotLiveEngine};
@@ -203,50 +197,22 @@ pub fn run(args: &RunArgs) -> ExitCode {
 
 fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
     let (settings, layers) = settings(&args.live)?;
-    cli::init_logging(&settings.config.log_dir, "main_agent.log", "MAIN_AGENT_LOG")?;
-    for warning in &settings.warnings {
-        tracing::warn!("{warning}");
-    }
     let venue = venue(&settings)?;
-    let rt = cli::runtime()?;
-    rt.block_on(async {
-        let notifier = cli::notifier(&layers);
-        let outcome = if settings.config.paper {
-            let build = |rules, session_ms| settings.engine(rules, session_ms);
-            let journal = settings.journal_path();
-            match paper::paper_venue(
-                venue,
-                settings.paper_config(),
-                &journal,
-                &settings.config.symbols,
-                build,
-            )
-            .await
-            {
-                Ok(paper) => trade(paper, settings, notifier, args.adopt).await,
-                Err(e) => Err(e),
-            }
-        } else {
-            trade(venue, settings, notifier, args.adopt).await
-        };
-        outcome.map_err(|e| {
-            tracing::error!("{e}");
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
-        })
-    })
-}
-
-/// Runs the agent on `venue` until it stops.
-async fn trade<V>(venue: V, settings: LiveSettings, notifier: Notifier, adopt: bool) -> Result<(), RunError>
-where
-    V: MarketData + Execution + UserDataFeed + MarketFeed,
-{
-    let symbols = settings.config.symbols.clone();
     let engine_settings = settings.clone();
     let build = move |rules, session_ms| engine_settings.engine(rules, session_ms);
-    let (agent, _pid) = Agent::prepare(venue, settings, notifier, &symbols, build).await?;
-    agent.run(adopt, CancellationToken::new()).await
+    let log_dir = settings.config.log_dir.clone();
+    let warnings = settings.warnings.clone();
+    cli::run_daemon(Daemon {
+        log: (&log_dir, "main_agent.log", "MAIN_AGENT_LOG"),
+        warnings: &warnings,
+        layers: &layers,
+        venue,
+        paper: settings.config.paper.then(|| settings.paper_config()),
+        symbols: settings.config.symbols.clone(),
+        settings,
+        adopt: args.adopt,
+        build,
+    })
 }
 
 /// `main-agent check`: says what is wrong, one line per check.

@@ -6,10 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use exchange_core::Symbol;
-use exchange_core::venue::{Execution, KlineInterval, KlineQuery, MarketData};
+use exchange_core::paper::PaperConfig;
+use exchange_core::venue::{Execution, KlineInterval, KlineQuery, MarketData, MarketFeed, UserDataFeed};
+use exchange_core::{InstrumentRules, Symbol};
 use notify::{Notifier, NotifyConfig};
+use tokio_util::sync::CancellationToken;
 
+use super::LiveEngine;
+use super::paper::paper_venue;
+use super::runtime::{Agent, AgentSettings, RunError};
 use crate::dotenv::Layers;
 use crate::logfile::{DailyFile, wall_clock_ms};
 use crate::time::format_utc_minute;
@@ -89,6 +94,92 @@ pub fn notifier(layers: &Layers) -> Notifier {
             Notifier::disabled()
         }
     }
+}
+
+/// What `run` starts: an agent's resolved settings and venue client, and how to build its engine.
+#[allow(missing_debug_implementations)] // holds the engine-building closure
+pub struct Daemon<'a, V, S, B> {
+    /// The human log's folder, file name and filter variable (`logs`, `main_agent.log`,
+    /// `MAIN_AGENT_LOG`).
+    pub log: (&'a Path, &'a str, &'a str),
+    /// Warnings of the settings, for the log.
+    pub warnings: &'a [String],
+    /// The environment layers (for the notifier).
+    pub layers: &'a Layers,
+    /// The venue client.
+    pub venue: V,
+    /// The settings.
+    pub settings: S,
+    /// Paper mode: the paper account's config (the venue then only gives market data).
+    pub paper: Option<PaperConfig>,
+    /// The symbols traded.
+    pub symbols: Vec<Symbol>,
+    /// `--adopt`.
+    pub adopt: bool,
+    /// The engine for the venue's rules of `symbols` and a session start.
+    pub build: B,
+}
+
+/// `run`: the log, the notifier, the paper venue when asked (rebuilt from the journal), then the
+/// runtime until a signal stops it. An error is logged and printed, and becomes the exit code.
+///
+/// # Errors
+/// The exit code: 1 for a runtime failure, 2 for a state a person must look at.
+pub fn run_daemon<V, S, E, B>(daemon: Daemon<'_, V, S, B>) -> Result<(), ExitCode>
+where
+    V: MarketData + Execution + UserDataFeed + MarketFeed + 'static,
+    S: AgentSettings,
+    E: LiveEngine<Params = S::Params>,
+    B: Fn(Vec<(Symbol, InstrumentRules)>, u64) -> E,
+{
+    let (dir, file, filter) = daemon.log;
+    init_logging(dir, file, filter)?;
+    for warning in daemon.warnings {
+        tracing::warn!("{warning}");
+    }
+    let rt = runtime()?;
+    rt.block_on(async {
+        let notifier = notifier(daemon.layers);
+        let outcome = match daemon.paper {
+            Some(config) => {
+                let journal = daemon.settings.journal_path();
+                match paper_venue(daemon.venue, config, &journal, &daemon.symbols, &daemon.build).await {
+                    Ok(paper) => {
+                        trade(paper, daemon.settings, notifier, &daemon.symbols, daemon.adopt, &daemon.build)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            None => {
+                trade(daemon.venue, daemon.settings, notifier, &daemon.symbols, daemon.adopt, &daemon.build)
+                    .await
+            }
+        };
+        outcome.map_err(|e| {
+            tracing::error!("{e}");
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        })
+    })
+}
+
+/// Runs an agent on `venue` until it stops.
+async fn trade<V, S, E>(
+    venue: V,
+    settings: S,
+    notifier: Notifier,
+    symbols: &[Symbol],
+    adopt: bool,
+    build: impl FnOnce(Vec<(Symbol, InstrumentRules)>, u64) -> E,
+) -> Result<(), RunError>
+where
+    V: MarketData + Execution + UserDataFeed + MarketFeed,
+    S: AgentSettings,
+    E: LiveEngine<Params = S::Params>,
+{
+    let (agent, _pid) = Agent::prepare(venue, settings, notifier, symbols, build).await?;
+    agent.run(adopt, CancellationToken::new()).await
 }
 
 /// A current-thread tokio runtime for one agent.
