@@ -66,6 +66,8 @@ fn write_journal(path: &Path, plan: &Plan) -> Written {
         line_no.set(line_no.get() + 1);
         journal.append(kind, ts, &fields, Durability::Buffered).unwrap()
     };
+    // A process start is stamped with the wall clock, not a market event: the series starts at
+    // the first record after it.
     push(start_ms, "session", json!({"session_ms": start_ms}));
     let start_equity = match open_equity {
         Some(e) => {
@@ -74,8 +76,12 @@ fn write_journal(path: &Path, plan: &Plan) -> Written {
         }
         None => capital,
     };
-    let mut written =
-        Written { start: (start_ms, start_equity), trades: Vec::new(), skipped_lines: Vec::new() };
+    let first_market_ms = if open_equity.is_some() { Some(start_ms + HOUR) } else { None };
+    let mut written = Written {
+        start: (first_market_ms.unwrap_or(i64::MAX), start_equity),
+        trades: Vec::new(),
+        skipped_lines: Vec::new(),
+    };
     let mut t = start_ms + HOUR;
     for i in 0..n {
         t += i64::try_from(rng.next(9) + 1).unwrap() * HOUR + i64::try_from(rng.next(60)).unwrap() * 60_000;
@@ -83,6 +89,7 @@ fn write_journal(path: &Path, plan: &Plan) -> Written {
         let pnl = if i == 5 { Decimal::ZERO } else { Decimal::new(cents, 2) };
         let strategy = strategies[i % strategies.len()];
         push(t, "fill", json!({"symbol": "BTCUSDT", "qty": "0.01", "price": "60000", "fee": "0.3"}));
+        written.start.0 = written.start.0.min(t);
         let mut fields = json!({
             "symbol": "BTCUSDT", "side": "long", "entry_time": t - HOUR, "exit_time": t,
             "entry_price": "60000", "exit_price": "60100", "qty": "0.010", "leverage": 5,

@@ -925,6 +925,11 @@ impl LiveEngine {
         ClientOrderId::generate(AgentTag::Futures, purpose, self.session_ms, self.seq)
     }
 
+    /// The venue's rules of `symbol`.
+    pub fn rules(&self, symbol: &Symbol) -> Option<&InstrumentRules> {
+        self.slots.iter().find(|s| &s.symbol == symbol).map(|s| &s.rules)
+    }
+
     fn index(&self, symbol: &Symbol) -> Option<usize> {
         self.slots.iter().position(|s| &s.symbol == symbol)
     }

@@ -8,7 +8,7 @@ use agent_core::live::StatusContext;
 use agent_core::status::{BreakerStatus, PositionStatus, StatusSnapshot};
 use agent_core::time::{DAY_MS, format_utc_date, utc_day};
 use exchange_core::venue::MarkPrice;
-use exchange_core::{Qty, Symbol};
+use exchange_core::{Price, PriceRounding, Qty, Symbol};
 use risk_core::day::utc_day_of_close;
 use risk_core::liquidation::isolated_liquidation_price_at_leverage;
 use rust_decimal::Decimal;
@@ -37,13 +37,18 @@ pub fn snapshot(
                 mark,
                 unrealized_pnl: pos.side.sign() * pos.qty * (mark - pos.entry_price),
                 leverage: pos.leverage,
+                // Shown at the symbol's tick: the exact figure has 28 decimals.
                 liquidation_price: isolated_liquidation_price_at_leverage(
                     pos.side,
                     pos.qty,
                     pos.entry_price,
                     pos.leverage,
                     mmr,
-                ),
+                )
+                .map(|p| match engine.rules(symbol) {
+                    Some(rules) => rules.round_price(Price::new(p), PriceRounding::Nearest).get(),
+                    None => p.round_dp(8),
+                }),
                 stop_ids: pos.protection.ids().iter().map(ToString::to_string).collect(),
             })
         })

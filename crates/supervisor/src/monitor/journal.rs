@@ -232,9 +232,10 @@ fn apply_record(ledger: &mut Ledger, line: &[u8]) -> Option<()> {
             ledger.saw(ts);
             ledger.breaker = Some((ts, breaker.day.map(Cow::into_owned).unwrap_or_default()));
         }
+        // A process start, stamped with the wall clock: not a market event (on the simulator the
+        // two clocks differ), so it does not move "now" or the start of the series.
         "session" => {
             let _: IgnoredAny = serde_json::from_slice(line).ok()?;
-            ledger.saw(ts);
             ledger.sessions += 1;
         }
         // The other kinds are only checked for their head and a closing brace.
