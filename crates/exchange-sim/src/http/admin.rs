@@ -260,7 +260,8 @@ async fn set_faults(shared: &Arc<Shared>, params: &Params) -> Result<Value, ApiE
 }
 
 /// Every stored USD-M order, algo order and fill of one account (oldest first), each fill with
-/// the client id of its order: what end-to-end tests check an agent's journal against.
+/// the client id of its order, and the same for spot (`spotOrders`, `spotTrades`): what
+/// end-to-end tests check an agent's journal against.
 fn history_json(ex: &Exchange, account: usize) -> Result<Value, ApiError> {
     let engine = &ex.engine;
     if account >= engine.accounts().len() {
@@ -283,9 +284,29 @@ fn history_json(ex: &Exchange, account: usize) -> Result<Value, ApiError> {
             value
         }));
     }
+    let mut spot_orders = Vec::new();
+    let mut spot_trades = Vec::new();
+    for spec in catalog.of_venue(Venue::Spot) {
+        spot_orders
+            .extend(book.orders_of(account, spec.id).into_iter().map(|o| render::spot_order(catalog, o)));
+        spot_trades.extend(book.trades_of(account, Venue::Spot, spec.id).map(|t| {
+            let mut value = render::spot_trade(catalog, t);
+            let client_id = book.order(t.order_id).map(|o| o.client_id.clone());
+            if let Some(map) = value.as_object_mut() {
+                map.insert("clientOrderId".into(), json!(client_id));
+            }
+            value
+        }));
+    }
     let algos: Vec<Value> =
         book.algos_of(account).into_iter().map(|a| render::algo_order(catalog, a)).collect();
-    Ok(json!({"orders": orders, "algoOrders": algos, "trades": trades}))
+    Ok(json!({
+        "orders": orders,
+        "algoOrders": algos,
+        "trades": trades,
+        "spotOrders": spot_orders,
+        "spotTrades": spot_trades,
+    }))
 }
 
 fn state_json(ex: &Exchange, faults: Value) -> Value {
