@@ -6,8 +6,7 @@
 
 mod supervisor_support;
 
-use std::fs::Permissions;
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command;
 
@@ -31,13 +30,9 @@ fn rendered_units_pass_systemd_analyze_verify() {
     let _ = std::fs::remove_dir_all(&dir);
     let prefix = dir.join("opt");
     std::fs::create_dir_all(prefix.join("bin")).unwrap();
-    for bin in ["supervisor", "futures-agent", "exchange-sim"] {
+    for bin in ["supervisor", "futures-agent", "main-agent", "exchange-sim"] {
         symlink(bin_dir().join(bin), prefix.join("bin").join(bin)).unwrap();
     }
-    // main-agent is not built yet: a stand-in, so its unit is checked too.
-    let main_agent = prefix.join("bin/main-agent");
-    std::fs::write(&main_agent, "#!/bin/sh\n").unwrap();
-    std::fs::set_permissions(&main_agent, Permissions::from_mode(0o755)).unwrap();
     let units = dir.join("units");
     let render = Command::new("bash")
         .arg(repo.join("scripts/systemd/install.sh"))
