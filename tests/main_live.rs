@@ -410,7 +410,27 @@ fn every_sim_fault_is_survived_by_main_agent() {
         eprintln!("{} survived ({hours} simulated hours so far)", fault.name);
     }
 
-    let history = w.sim.admin("GET", "/sim/history");
+    // The last hour's executions may still be on their way to the journal: wait for them.
+    let fills_per_order = |w: &World, history: &Value| {
+        let mut ours: BTreeMap<String, Decimal> = BTreeMap::new();
+        for r in w.journal().iter().filter(|r| r["kind"] == "fill" || r["kind"] == "fill_rebuilt") {
+            *ours.entry(r["client_order_id"].as_str().unwrap().to_owned()).or_default() += dec(&r["qty"]);
+        }
+        let mut theirs: BTreeMap<String, Decimal> = BTreeMap::new();
+        for t in history["spotTrades"].as_array().unwrap() {
+            *theirs.entry(t["clientOrderId"].as_str().unwrap().to_owned()).or_default() += dec(&t["qty"]);
+        }
+        (ours, theirs)
+    };
+    let settled = Instant::now();
+    let history = loop {
+        let history = w.sim.admin("GET", "/sim/history");
+        let (ours, theirs) = fills_per_order(&w, &history);
+        if ours == theirs || settled.elapsed() > Duration::from_secs(20) {
+            break history;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     let mut placed: BTreeMap<String, usize> = BTreeMap::new();
     for order in history["spotOrders"].as_array().unwrap() {
         *placed.entry(order["clientOrderId"].as_str().unwrap().to_owned()).or_default() += 1;
@@ -419,19 +439,11 @@ fn every_sim_fault_is_survived_by_main_agent() {
     assert!(twice.is_empty(), "client order ids placed more than once: {twice:?}");
     // Every execution on the venue is in the journal, order by order (a fill rebuilt from a query
     // stands for the executions a stream gap hid), and every journaled fill is a venue trade.
-    let journal = w.journal();
-    let mut ours: BTreeMap<String, Decimal> = BTreeMap::new();
-    for r in journal.iter().filter(|r| r["kind"] == "fill" || r["kind"] == "fill_rebuilt") {
-        *ours.entry(r["client_order_id"].as_str().unwrap().to_owned()).or_default() += dec(&r["qty"]);
-    }
-    let trades = history["spotTrades"].as_array().unwrap();
-    let mut theirs: BTreeMap<String, Decimal> = BTreeMap::new();
-    for t in trades {
-        *theirs.entry(t["clientOrderId"].as_str().unwrap().to_owned()).or_default() += dec(&t["qty"]);
-    }
+    let (ours, theirs) = fills_per_order(&w, &history);
     assert!(!theirs.is_empty(), "no trade on the venue");
     assert_eq!(ours, theirs, "fills per order: journal (left) vs venue (right)");
-    for r in journal.iter().filter(|r| r["kind"] == "fill") {
+    let trades = history["spotTrades"].as_array().unwrap();
+    for r in w.journal().iter().filter(|r| r["kind"] == "fill") {
         let id = r["trade_id"].as_str().unwrap();
         assert!(
             trades.iter().any(|t| t["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(id)

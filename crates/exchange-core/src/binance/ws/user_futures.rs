@@ -32,6 +32,8 @@ pub async fn spawn_usdm_user_stream(
     let keeper = ListenKeyKeeper::create(rest).await?;
     let (event_tx, event_rx) = mpsc::channel(config.event_buffer.max(1));
     let (command_tx, command_rx) = mpsc::channel(COMMAND_BUFFER);
+    let (connected_tx, connected_rx) = oneshot::channel();
+    let wait = config.connect_timeout;
     let task = UserTask {
         keeper,
         endpoints,
@@ -39,8 +41,15 @@ pub async fn spawn_usdm_user_stream(
         config,
         events: event_tx,
         commands: command_rx,
+        first_connect: Some(connected_tx),
     };
     tokio::spawn(task.run());
+    // The venue sends account events only to connected sockets: return once the first one is
+    // up, so that an order placed right after this call has its events delivered. When it takes
+    // longer, the task reports `Reconnected` on its first connection (the caller reconciles).
+    if tokio::time::timeout(wait, connected_rx).await.is_err() {
+        tracing::warn!("user stream not connected yet; it will report Reconnected when it is");
+    }
     Ok(UserStreamHandle { events: EventStream::new(event_rx), control: StreamControl::new(command_tx) })
 }
 
@@ -51,6 +60,8 @@ struct UserTask {
     config: WsConfig,
     events: mpsc::Sender<VenueEvent>,
     commands: mpsc::Receiver<StreamCommand>,
+    /// Told when the first connection is up; gone once used.
+    first_connect: Option<oneshot::Sender<()>>,
 }
 
 /// How a connection ended.
@@ -90,7 +101,9 @@ impl UserTask {
             };
             failures = 0;
             self.backoff.reset();
-            if connected_before && self.events.send(VenueEvent::Reconnected).await.is_err() {
+            // The caller stopped waiting for the first connection: events may have been missed.
+            let late_first = self.first_connect.take().is_some_and(|tx| tx.send(()).is_err());
+            if (connected_before || late_first) && self.events.send(VenueEvent::Reconnected).await.is_err() {
                 return;
             }
             connected_before = true;
