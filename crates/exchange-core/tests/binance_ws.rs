@@ -198,11 +198,16 @@ async fn spot_user_stream_subscribes_with_a_signature_and_resubscribes_after_ter
     let mut config = BinanceSpotConfig::new(Endpoints::sim(&http.base, &server.url), Some(credentials()));
     config.ws = fast_ws();
     let client = BinanceSpot::new(config).unwrap();
-    let mut stream = within(SECOND, "the user stream", client.start_user_stream()).await.unwrap();
-
-    let (path, mut ws) = server.next().await;
-    assert_eq!(path, "/ws-api/v3");
-    answer_subscription(&mut ws).await;
+    // The start returns once the venue has confirmed the subscription.
+    let serve = async {
+        let (path, mut ws) = server.next().await;
+        assert_eq!(path, "/ws-api/v3");
+        answer_subscription(&mut ws).await;
+        ws
+    };
+    let (stream, mut ws) =
+        within(SECOND, "the user stream", async { tokio::join!(client.start_user_stream(), serve) }).await;
+    let mut stream = stream.unwrap();
     send(&mut ws, &fixture("spot/ws_execution_report.json")).await;
     send(&mut ws, &fixture("spot/ws_balance_update.json")).await;
     send(&mut ws, &fixture("spot/ws_outbound_account_position.json")).await;

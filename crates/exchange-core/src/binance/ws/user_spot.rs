@@ -38,6 +38,8 @@ pub async fn spawn_spot_user_stream(
     http.sync_clock().await?;
     let (event_tx, event_rx) = mpsc::channel(config.event_buffer.max(1));
     let (command_tx, command_rx) = mpsc::channel(COMMAND_BUFFER);
+    let (subscribed_tx, subscribed_rx) = oneshot::channel();
+    let wait = config.connect_timeout + SUBSCRIBE_TIMEOUT;
     let task = SpotUserTask {
         http,
         url: ws_api_url,
@@ -46,8 +48,15 @@ pub async fn spawn_spot_user_stream(
         events: event_tx,
         commands: command_rx,
         request_id: 0,
+        first_subscription: Some(subscribed_tx),
     };
     tokio::spawn(task.run());
+    // Return once the first subscription is confirmed, so that an order placed right after this
+    // call has its events delivered. When it takes longer, the task reports `Reconnected` on its
+    // first subscription (the caller reconciles).
+    if tokio::time::timeout(wait, subscribed_rx).await.is_err() {
+        tracing::warn!("spot user stream not subscribed yet; it will report Reconnected when it is");
+    }
     Ok(UserStreamHandle { events: EventStream::new(event_rx), control: StreamControl::new(command_tx) })
 }
 
@@ -58,6 +67,8 @@ struct SpotUserTask {
     config: WsConfig,
     events: mpsc::Sender<VenueEvent>,
     commands: mpsc::Receiver<StreamCommand>,
+    /// Told when the first subscription is confirmed; gone once used.
+    first_subscription: Option<oneshot::Sender<()>>,
     request_id: u64,
 }
 
@@ -155,7 +166,9 @@ impl SpotUserTask {
                 continue;
             }
             self.backoff.reset();
-            if connected_before && self.events.send(VenueEvent::Reconnected).await.is_err() {
+            // The caller stopped waiting for the first subscription: events may have been missed.
+            let late_first = self.first_subscription.take().is_some_and(|tx| tx.send(()).is_err());
+            if (connected_before || late_first) && self.events.send(VenueEvent::Reconnected).await.is_err() {
                 return;
             }
             connected_before = true;
