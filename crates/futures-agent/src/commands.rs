@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use agent_core::dotenv::Layers;
-use agent_core::live::cli::{self, CheckInput, Daemon};
+use agent_core::live::cli::{self, CheckInput, Daemon, LiveCommands};
 use exchange_core::binance::{BinanceUsdm, BinanceUsdmConfig};
 use exchange_core::venue::{KlineInterval, install_crypto_provider};
 
@@ -23,27 +23,42 @@ use crate::live::FuturesLive;
 use crate::live::engine::{EngineConfig, LiveEngine};
 use crate::live::settings::{CliOverrides, DOTENV_FILES, Settings};
 
-fn settings(live: &LiveArgs) -> Result<(Settings, Layers), ExitCode> {
-    let files: Vec<PathBuf> = DOTENV_FILES.iter().map(PathBuf::from).collect();
-    let layers = Layers::load(&files).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(2)
-    })?;
-    let cli = CliOverrides { venue: live.venue.clone(), paper: live.paper };
-    let settings = Settings::resolve(live.config.as_deref(), &layers, &cli).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(2)
-    })?;
-    Ok((settings, layers))
-}
+impl LiveCommands for Settings {
+    type Venue = BinanceUsdm;
 
-fn venue(settings: &Settings) -> Result<BinanceUsdm, ExitCode> {
-    install_crypto_provider();
-    BinanceUsdm::new(BinanceUsdmConfig::new(settings.endpoints.clone(), settings.client_credentials()))
-        .map_err(|e| {
-            eprintln!("error: cannot set up the venue client: {e}");
-            ExitCode::from(1)
-        })
+    fn from_args(live: &LiveArgs) -> Result<(Self, Layers), ExitCode> {
+        let files: Vec<PathBuf> = DOTENV_FILES.iter().map(PathBuf::from).collect();
+        let fail = |e: &dyn std::fmt::Display| {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        };
+        let layers = Layers::load(&files).map_err(|e| fail(&e))?;
+        let cli = CliOverrides { venue: live.venue.clone(), paper: live.paper };
+        let settings = Settings::resolve(live.config.as_deref(), &layers, &cli).map_err(|e| fail(&e))?;
+        Ok((settings, layers))
+    }
+
+    fn venue_client(&self) -> Result<BinanceUsdm, ExitCode> {
+        install_crypto_provider();
+        BinanceUsdm::new(BinanceUsdmConfig::new(self.endpoints.clone(), self.client_credentials())).map_err(
+            |e| {
+                eprintln!("error: cannot set up the venue client: {e}");
+                ExitCode::from(1)
+            },
+        )
+    }
+
+    fn check_input(&self) -> CheckInput<'_> {
+        CheckInput {
+            venue: self.environment.to_string(),
+            mode: self.mode(),
+            symbols: &self.config.symbols,
+            warnings: &self.warnings,
+            has_credentials: self.client_credentials().is_some(),
+            paper: self.config.paper,
+            rest_url: &self.endpoints.rest,
+        }
+    }
 }
 
 /// `futures-agent run`: the daemon.
@@ -55,8 +70,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
 }
 
 fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
-    let (settings, layers) = settings(&args.live)?;
-    let venue = venue(&settings)?;
+    let (settings, layers) = Settings::from_args(&args.live)?;
+    let venue = settings.venue_client()?;
     let params = settings.config.strategy.clone();
     let build = move |rules, session_ms| {
         FuturesLive::new(LiveEngine::new(EngineConfig {
@@ -83,35 +98,10 @@ fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
 
 /// `futures-agent check`: says what is wrong, one line per check.
 pub fn check(args: &LiveArgs) -> ExitCode {
-    let (settings, _) = match settings(args) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let Ok(venue) = venue(&settings) else { return ExitCode::from(1) };
-    cli::check(
-        &venue,
-        &CheckInput {
-            venue: settings.environment.to_string(),
-            mode: settings.mode(),
-            symbols: &settings.config.symbols,
-            warnings: &settings.warnings,
-            has_credentials: settings.client_credentials().is_some(),
-            paper: settings.config.paper,
-            rest_url: &settings.endpoints.rest,
-        },
-    )
+    cli::check_command::<Settings>(args)
 }
 
 /// `futures-agent bars SYMBOL INTERVAL N`: the last N closed and open bars from the venue.
 pub fn bars(args: &BarsArgs) -> ExitCode {
-    let (symbol, interval) = match cli::bars_query(args) {
-        Ok(q) => q,
-        Err(code) => return code,
-    };
-    let (settings, _) = match settings(&args.live) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let Ok(venue) = venue(&settings) else { return ExitCode::from(1) };
-    cli::bars(&venue, &symbol, interval, args.count, &settings.endpoints.rest)
+    cli::bars_command::<Settings>(args)
 }

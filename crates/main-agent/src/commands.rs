@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use agent_core::dotenv::Layers;
-use agent_core::live::cli::{self, BarsArgs, CheckInput, Daemon, LiveArgs, RunArgs};
+use agent_core::live::cli::{self, BarsArgs, CheckInput, Daemon, LiveArgs, LiveCommands, RunArgs};
 use agent_core::live::runtime::AgentSettings;
 use agent_core::live::venue::{VenueRequest, VenueSettings};
 use agent_core::spot::SpotParams;
@@ -168,23 +168,40 @@ fn dotenv_layers() -> Result<Layers, agent_core::config::ConfigError> {
     Layers::load(&files)
 }
 
-fn settings(args: &LiveArgs) -> Result<(LiveSettings, Layers), ExitCode> {
-    let fail = |e: &dyn std::fmt::Display| {
-        eprintln!("error: {e}");
-        ExitCode::from(2)
-    };
-    let layers = dotenv_layers().map_err(|e| fail(&e))?;
-    let settings = LiveSettings::resolve(args, &layers).map_err(|e| fail(&e))?;
-    Ok((settings, layers))
-}
+impl LiveCommands for LiveSettings {
+    type Venue = BinanceSpot;
 
-fn venue(settings: &LiveSettings) -> Result<BinanceSpot, ExitCode> {
-    install_crypto_provider();
-    BinanceSpot::new(BinanceSpotConfig::new(settings.endpoints.clone(), settings.client_credentials()))
-        .map_err(|e| {
-            eprintln!("error: cannot set up the venue client: {e}");
-            ExitCode::from(1)
-        })
+    fn from_args(args: &LiveArgs) -> Result<(Self, Layers), ExitCode> {
+        let fail = |e: &dyn std::fmt::Display| {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        };
+        let layers = dotenv_layers().map_err(|e| fail(&e))?;
+        let settings = LiveSettings::resolve(args, &layers).map_err(|e| fail(&e))?;
+        Ok((settings, layers))
+    }
+
+    fn venue_client(&self) -> Result<BinanceSpot, ExitCode> {
+        install_crypto_provider();
+        BinanceSpot::new(BinanceSpotConfig::new(self.endpoints.clone(), self.client_credentials())).map_err(
+            |e| {
+                eprintln!("error: cannot set up the venue client: {e}");
+                ExitCode::from(1)
+            },
+        )
+    }
+
+    fn check_input(&self) -> CheckInput<'_> {
+        CheckInput {
+            venue: self.environment.to_string(),
+            mode: self.mode(),
+            symbols: &self.config.symbols,
+            warnings: &self.warnings,
+            has_credentials: self.client_credentials().is_some(),
+            paper: self.config.paper,
+            rest_url: &self.endpoints.rest,
+        }
+    }
 }
 
 /// `main-agent run`: the daemon.
@@ -196,8 +213,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
 }
 
 fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
-    let (settings, layers) = settings(&args.live)?;
-    let venue = venue(&settings)?;
+    let (settings, layers) = LiveSettings::from_args(&args.live)?;
+    let venue = settings.venue_client()?;
     let engine_settings = settings.clone();
     let build = move |rules, session_ms| engine_settings.engine(rules, session_ms);
     let log_dir = settings.config.log_dir.clone();
@@ -217,35 +234,10 @@ fn run_inner(args: &RunArgs) -> Result<(), ExitCode> {
 
 /// `main-agent check`: says what is wrong, one line per check.
 pub fn check(args: &LiveArgs) -> ExitCode {
-    let (settings, _) = match settings(args) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let Ok(venue) = venue(&settings) else { return ExitCode::from(1) };
-    cli::check(
-        &venue,
-        &CheckInput {
-            venue: settings.environment.to_string(),
-            mode: settings.mode(),
-            symbols: &settings.config.symbols,
-            warnings: &settings.warnings,
-            has_credentials: settings.client_credentials().is_some(),
-            paper: settings.config.paper,
-            rest_url: &settings.endpoints.rest,
-        },
-    )
+    cli::check_command::<LiveSettings>(args)
 }
 
 /// `main-agent bars SYMBOL INTERVAL N`: the last N bars from the venue.
 pub fn bars(args: &BarsArgs) -> ExitCode {
-    let (symbol, interval) = match cli::bars_query(args) {
-        Ok(q) => q,
-        Err(code) => return code,
-    };
-    let (settings, _) = match settings(&args.live) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let Ok(venue) = venue(&settings) else { return ExitCode::from(1) };
-    cli::bars(&venue, &symbol, interval, args.count, &settings.endpoints.rest)
+    cli::bars_command::<LiveSettings>(args)
 }

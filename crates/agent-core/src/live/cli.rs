@@ -193,6 +193,53 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     })
 }
 
+/// What the shared `check` and `bars` commands need of an agent's resolved settings.
+pub trait LiveCommands: Sized {
+    /// The venue client.
+    type Venue: MarketData + Execution;
+
+    /// Resolves the settings from the command line, the environment and the files.
+    ///
+    /// # Errors
+    /// Any problem, printed: exit code 2.
+    fn from_args(args: &LiveArgs) -> Result<(Self, Layers), ExitCode>;
+    /// The venue client of these settings.
+    ///
+    /// # Errors
+    /// It cannot be set up, printed: exit code 1.
+    fn venue_client(&self) -> Result<Self::Venue, ExitCode>;
+    /// What `check` reports about them.
+    fn check_input(&self) -> CheckInput<'_>;
+}
+
+/// `check` for agent `A`: its settings, then [`check`] on its venue.
+pub fn check_command<A: LiveCommands>(args: &LiveArgs) -> ExitCode {
+    let (settings, _) = match A::from_args(args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match settings.venue_client() {
+        Ok(venue) => check(&venue, &settings.check_input()),
+        Err(code) => code,
+    }
+}
+
+/// `bars SYMBOL INTERVAL N` for agent `A`: the query checked first, then [`bars`] on its venue.
+pub fn bars_command<A: LiveCommands>(args: &BarsArgs) -> ExitCode {
+    let (symbol, interval) = match bars_query(args) {
+        Ok(q) => q,
+        Err(code) => return code,
+    };
+    let (settings, _) = match A::from_args(&args.live) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match settings.venue_client() {
+        Ok(venue) => bars(&venue, &symbol, interval, args.count, settings.check_input().rest_url),
+        Err(code) => code,
+    }
+}
+
 /// What `check` reports about the resolved settings.
 #[derive(Debug, Clone)]
 pub struct CheckInput<'a> {
