@@ -15,15 +15,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use serde_json::Value;
-use support::{FuturesWorld, http, read_json, venue_positions, wait_for};
-
-/// One fault: the admin calls that start it, and whether it only shows on an order (then it
-/// stays armed, an hour at a time, until the simulator has used it up).
-struct Fault {
-    name: &'static str,
-    start: &'static [&'static str],
-    hits_orders: bool,
-}
+use support::{Fault, FuturesWorld, http, read_json, venue_positions, wait_for};
 
 const FAULTS: &[Fault] = &[
     Fault { name: "websocket drop", start: &["/sim/ws/drop"], hits_orders: false },

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 use serde_json::Value;
-use support::{Proc, Sim, binary, http, read_json, temp_dir, wait_for};
+use support::{Fault, Proc, Sim, binary, http, read_json, temp_dir, wait_for};
 
 /// The agent's test config: the shipped universe, with warm-up windows the simulator's four
 /// days of backfill cover (the shipped ones need a month).
@@ -328,14 +328,6 @@ fn paper_mode_trades_on_the_venues_prices_and_sends_nothing() {
     let again = w.journal().iter().filter(|r| r["kind"] == "order_sent" && r["purpose"] == "entry").count();
     assert_eq!(again, entries, "the restart bought again");
     let _ = std::fs::remove_dir_all(&w.dir);
-}
-
-/// One fault: the admin calls that start it, and whether it only shows on an order (then it
-/// stays armed, an hour at a time, until the simulator has used it up).
-struct Fault {
-    name: &'static str,
-    start: &'static [&'static str],
-    hits_orders: bool,
 }
 
 const FAULTS: &[Fault] = &[

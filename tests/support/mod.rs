@@ -304,3 +304,15 @@ pub fn venue_positions(account: &Value) -> Vec<(String, String, usize)> {
         })
         .collect()
 }
+
+/// A simulator fault for the fault-survival tests: the admin calls that start it, and whether it
+/// only shows on an order (then it stays armed, an hour at a time, until the simulator has used
+/// it up).
+pub struct Fault {
+    /// What it is, for the test's output.
+    pub name: &'static str,
+    /// Admin API calls (POST) that start it.
+    pub start: &'static [&'static str],
+    /// True when it acts on an order.
+    pub hits_orders: bool,
+}
