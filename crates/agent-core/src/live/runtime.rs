@@ -131,6 +131,9 @@ pub struct Agent<V, E, S> {
     leverage_set: HashMap<Symbol, u32>,
     /// When the latest closed-kline frame arrived, for the decision-latency log line.
     bar_seen_at: Option<std::time::Instant>,
+    /// Time spent waiting for set-leverage answers since `bar_seen_at` (logged with the decision
+    /// latency: the part of it that is the venue's round trip).
+    leverage_wait: Duration,
     ready: bool,
 }
 
@@ -189,6 +192,7 @@ where
             last_error: None,
             gathering_since: None,
             bar_seen_at: None,
+            leverage_wait: Duration::ZERO,
             leverage_set: HashMap::new(),
             reconcile_due: false,
             catch_up_due: false,
@@ -371,6 +375,7 @@ where
         match event {
             MarketEvent::Kline(k) if k.closed => {
                 self.bar_seen_at = Some(std::time::Instant::now());
+                self.leverage_wait = Duration::ZERO;
                 let commands = self.engine.on_bar_closed(&k.symbol, k.bar);
                 self.track_gathering();
                 self.execute(commands).await?;
@@ -517,7 +522,12 @@ where
                     if let Some(seen) = self.bar_seen_at {
                         tracing::debug!(decided_us = seen.elapsed().as_micros(), %symbol, "setting leverage before the entry");
                     }
-                    if let Err(e) = self.venue.set_leverage(&symbol, leverage).await {
+                    let asked = std::time::Instant::now();
+                    let answer = self.venue.set_leverage(&symbol, leverage).await;
+                    if self.bar_seen_at.is_some() {
+                        self.leverage_wait += asked.elapsed();
+                    }
+                    if let Err(e) = answer {
                         tracing::warn!(%symbol, leverage, error = %e, "could not set leverage: an entry of this batch is skipped");
                         self.last_error = Some(format!("set leverage {symbol}: {e}"));
                         self.leverage_set.remove(&symbol);
@@ -550,7 +560,8 @@ where
                     };
                     queue.extend(self.place(order).await);
                     if let Some((micros, symbol)) = latency {
-                        tracing::info!(decision_latency_us = micros, %symbol, "entry decided");
+                        let waited = std::mem::take(&mut self.leverage_wait).as_micros();
+                        tracing::info!(decision_latency_us = micros, leverage_wait_us = waited, %symbol, "entry decided");
                     }
                 }
                 Command::Reconcile => self.reconcile_due = true,
