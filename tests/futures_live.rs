@@ -2,7 +2,8 @@
 //! an hour at a time through its admin API: entries on signals, resting protection on the venue
 //! for every position, stops or take profits triggering, a kill -9 with the restart reconciling
 //! to the same positions (no duplicate entry, still protected), a kill -9 between the entry's
-//! fill and its protection, and the daily breaker on a price shock, reset at the next UTC day.
+//! fill and its protection, the daily breaker on a price shock, reset at the next UTC day, and a
+//! bar closing during the agent's startup (taken from REST once its streams are up).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is the failure report
 
@@ -268,5 +269,31 @@ fn kill_9_between_an_entry_and_its_answer_neither_loses_nor_repeats_it() {
         .iter()
         .any(|p| p["symbol"] == symbol.as_str() && p["qty"] == qty.as_str());
     assert!(known, "the restarted agent does not know the position: {status}");
+    let _ = std::fs::remove_dir_all(&w.dir);
+}
+
+/// A bar that closes while the agent starts, after its backfill and before its market stream is
+/// subscribed, reaches it through neither: once its streams are up the agent reads the bars over
+/// REST, as after any stream gap, and takes that close's decision then.
+#[test]
+fn a_bar_closing_during_startup_is_not_missed() {
+    let mut w = World::new("startup-close");
+    // Slow answers stretch the startup: the reconciliation after the backfill takes seconds.
+    w.sim.admin("POST", "/sim/fault?latency_ms=700");
+    w.spawn_agent();
+    let symbols = 3;
+    wait_for("the backfill of every symbol", Duration::from_secs(60), || {
+        w.assert_agent_alive();
+        w.kinds("history").len() >= symbols
+    });
+    let now = http(w.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
+    w.sim.admin("POST", "/sim/fault/reset");
+    let status = w.dir.join("run/futures-agent.status.json");
+    wait_for("the agent to see the close it started through", Duration::from_secs(30), || {
+        w.assert_agent_alive();
+        read_json(&status).is_some_and(|s| s["ready"] == true && s["last_activity_ms"].as_i64() >= Some(now))
+    });
+    let closes = w.kinds("bar_close").into_iter().filter(|r| r["ts"].as_i64() == Some(now)).count();
+    assert_eq!(closes, symbols, "every symbol's close at {now} is journaled");
     let _ = std::fs::remove_dir_all(&w.dir);
 }

@@ -176,6 +176,16 @@ impl FuturesWorld {
 
     /// Starts the agent and waits until its status says ready.
     pub fn start_agent(&mut self) {
+        self.spawn_agent();
+        let status = self.dir.join("run/futures-agent.status.json");
+        wait_for("the agent to be ready", Duration::from_secs(60), || {
+            self.assert_agent_alive();
+            read_json(&status).is_some_and(|s| s["ready"] == true)
+        });
+    }
+
+    /// Starts the agent without waiting for it.
+    pub fn spawn_agent(&mut self) {
         let _ = std::fs::remove_file(self.dir.join("run/futures-agent.status.json"));
         let child = Command::new(binary("futures-agent"))
             .args(["run", "--config", "futures.toml"])
@@ -187,11 +197,6 @@ impl FuturesWorld {
             .spawn()
             .unwrap();
         self.agent = Some(Proc(child));
-        let status = self.dir.join("run/futures-agent.status.json");
-        wait_for("the agent to be ready", Duration::from_secs(60), || {
-            self.assert_agent_alive();
-            read_json(&status).is_some_and(|s| s["ready"] == true)
-        });
     }
 
     /// Panics with the agent's log if it has exited.

@@ -54,7 +54,9 @@ async fn market_stream_skips_garbage_reconnects_resubscribes_and_reports_the_gap
     let mut server = MockWs::start().await;
     let endpoints = Endpoints::sim("http://127.0.0.1:9", &server.url);
     let mut stream =
-        spawn_market_stream(endpoints, Product::UsdM, vec!["btcusdt@kline_1m".into()], fast_ws()).unwrap();
+        spawn_market_stream(endpoints, Product::UsdM, vec!["btcusdt@kline_1m".into()], fast_ws())
+            .await
+            .unwrap();
 
     let (path, mut ws) = server.next().await;
     assert_eq!(path, "/market/stream?streams=btcusdt@kline_1m");
@@ -97,8 +99,9 @@ async fn market_stream_skips_garbage_reconnects_resubscribes_and_reports_the_gap
 async fn server_ping_is_answered_with_a_pong_echoing_the_payload() {
     let mut server = MockWs::start().await;
     let endpoints = Endpoints::sim("http://127.0.0.1:9", &server.url);
-    let stream =
-        spawn_market_stream(endpoints, Product::Spot, vec!["btcusdt@kline_1h".into()], fast_ws()).unwrap();
+    let stream = spawn_market_stream(endpoints, Product::Spot, vec!["btcusdt@kline_1h".into()], fast_ws())
+        .await
+        .unwrap();
     let (path, mut ws) = server.next().await;
     assert_eq!(path, "/stream?streams=btcusdt@kline_1h", "spot streams are not routed");
     ws.send(Message::Ping(b"ping-payload-42".to_vec().into())).await.unwrap();
@@ -229,12 +232,37 @@ async fn connections_are_renewed_before_the_lifetime_limit() {
     let mut server = MockWs::start().await;
     let endpoints = Endpoints::sim("http://127.0.0.1:9", &server.url);
     let config = WsConfig { max_lifetime: Duration::from_millis(150), ..fast_ws() };
-    let mut stream =
-        spawn_market_stream(endpoints, Product::UsdM, vec!["btcusdt@markPrice".into()], config).unwrap();
+    let mut stream = spawn_market_stream(endpoints, Product::UsdM, vec!["btcusdt@markPrice".into()], config)
+        .await
+        .unwrap();
     let (_, _first) = server.next().await;
     assert_eq!(next(&mut stream.events).await, MarketEvent::StreamGap { reason: GapReason::Rollover });
     let (path, _second) = server.next().await;
     assert_eq!(path, "/market/stream?streams=btcusdt@markPrice");
     assert_eq!(next(&mut stream.events).await, MarketEvent::Reconnected);
+    stream.control.shutdown().await;
+}
+
+/// A market stream returns once its first connection is up; when that connection comes later
+/// than the connect timeout, the stream returns anyway and reports `Reconnected` when it is up,
+/// so that the caller catches up on the frames sent before it (a bar closing meanwhile).
+#[tokio::test]
+async fn a_late_first_market_connection_is_reported_as_reconnected() {
+    // A port nothing listens on yet: the first attempts are refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("ws://127.0.0.1:{port}");
+    let endpoints = Endpoints::sim("http://127.0.0.1:9", &url);
+    let config = WsConfig { connect_timeout: Duration::from_millis(200), ..fast_ws() };
+    let started = std::time::Instant::now();
+    let mut stream =
+        spawn_market_stream(endpoints, Product::UsdM, vec!["btcusdt@kline_1h".into()], config).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(200), "returned before the connect timeout");
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let (socket, _) = within(SECOND, "the late connection", listener.accept()).await.unwrap();
+    let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
+    assert_eq!(next(&mut stream.events).await, MarketEvent::Reconnected, "the caller must catch up");
+    send(&mut ws, &combined("btcusdt@markPrice", "usdm/ws_mark_price.json")).await;
+    assert!(matches!(next(&mut stream.events).await, MarketEvent::MarkPrice(_)));
     stream.control.shutdown().await;
 }

@@ -225,6 +225,9 @@ where
         }
         let mut market = self.venue.start_market_stream(streams).await?;
         let mut user = self.venue.start_user_stream().await?;
+        // A bar that closed between the backfill and the market stream's subscription reached
+        // neither: read it over REST now, as after any stream gap (its decision is made now).
+        self.catch_up_or_retry().await?;
         self.ready = true;
         self.write_status();
         let agent = self.engine.agent();

@@ -231,5 +231,6 @@ impl MarketFeed for BinanceSpot {
 
     async fn start_market_stream(&self, streams: Vec<String>) -> Result<MarketStreamHandle, VenueError> {
         spawn_market_stream(self.config.endpoints.clone(), Product::Spot, streams, self.config.ws.clone())
+            .await
     }
 }

@@ -392,5 +392,6 @@ impl MarketFeed for BinanceUsdm {
             self.config.ws.clone(),
             Arc::clone(&self.market),
         )
+        .await
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::backoff::Backoff;
 use super::socket::{Incoming, Socket};
@@ -23,34 +23,38 @@ use crate::venue::{
     Endpoints, EventStream, MarketEvent, MarketStreamHandle, Product, StreamControl, VenueError,
 };
 
-/// Starts the market-stream task on `streams` (`btcusdt@kline_1h`, `btcusdt@markPrice`).
+/// Starts the market-stream task on `streams` (`btcusdt@kline_1h`, `btcusdt@markPrice`) and
+/// returns once its first connection is up, so that every frame the venue sends from then on
+/// reaches the caller. When that takes longer than the connect timeout, it returns anyway and
+/// the task reports [`MarketEvent::Reconnected`] on its first connection (the caller catches up
+/// on what it missed, as after any gap).
 ///
 /// # Errors
 /// Never at present; the signature leaves room for eager validation.
-pub fn spawn_market_stream(
+pub async fn spawn_market_stream(
     endpoints: Endpoints,
     product: Product,
     streams: Vec<String>,
     config: WsConfig,
 ) -> Result<MarketStreamHandle, VenueError> {
-    spawn(endpoints, product, streams, config, None)
+    spawn(endpoints, product, streams, config, None).await
 }
 
 /// As [`spawn_market_stream`], also recording every event in `cache` as it is read.
 ///
 /// # Errors
 /// As [`spawn_market_stream`].
-pub fn spawn_market_stream_with_cache(
+pub async fn spawn_market_stream_with_cache(
     endpoints: Endpoints,
     product: Product,
     streams: Vec<String>,
     config: WsConfig,
     cache: Arc<MarketCache>,
 ) -> Result<MarketStreamHandle, VenueError> {
-    spawn(endpoints, product, streams, config, Some(cache))
+    spawn(endpoints, product, streams, config, Some(cache)).await
 }
 
-fn spawn(
+async fn spawn(
     endpoints: Endpoints,
     product: Product,
     streams: Vec<String>,
@@ -59,6 +63,10 @@ fn spawn(
 ) -> Result<MarketStreamHandle, VenueError> {
     let (event_tx, event_rx) = mpsc::channel(config.event_buffer.max(1));
     let (command_tx, command_rx) = mpsc::channel(COMMAND_BUFFER);
+    let (connected_tx, connected_rx) = oneshot::channel();
+    let wait = config.connect_timeout;
+    // With nothing to subscribe to there is no connection to wait for.
+    let first_connect = (!streams.is_empty()).then_some(connected_tx);
     let task = MarketTask {
         endpoints,
         product,
@@ -69,8 +77,12 @@ fn spawn(
         commands: command_rx,
         next_id: 1,
         cache,
+        first_connect,
     };
     tokio::spawn(task.run());
+    if tokio::time::timeout(wait, connected_rx).await.is_err() {
+        tracing::warn!("market stream not connected yet; it will report Reconnected when it is");
+    }
     Ok(MarketStreamHandle { events: EventStream::new(event_rx), control: StreamControl::new(command_tx) })
 }
 
@@ -84,6 +96,8 @@ struct MarketTask {
     commands: mpsc::Receiver<StreamCommand>,
     next_id: u64,
     cache: Option<Arc<MarketCache>>,
+    /// Told when the first connection is up; gone once used.
+    first_connect: Option<oneshot::Sender<()>>,
 }
 
 /// What to do after a command.
@@ -120,7 +134,9 @@ impl MarketTask {
                 }
             };
             self.backoff.reset();
-            if connected_before && self.events.send(MarketEvent::Reconnected).await.is_err() {
+            // The caller stopped waiting for the first connection: frames may have been missed.
+            let late_first = self.first_connect.take().is_some_and(|tx| tx.send(()).is_err());
+            if (connected_before || late_first) && self.events.send(MarketEvent::Reconnected).await.is_err() {
                 return;
             }
             connected_before = true;
