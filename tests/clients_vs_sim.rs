@@ -121,6 +121,13 @@ async fn usdm_orders_fill_trigger_and_stream() {
     );
     let mut user = venue.start_user_stream().await.unwrap();
     venue.set_leverage(&btc(), 10).await.unwrap();
+    // The venue reports a leverage change on the user stream (whoever made it).
+    expect_event(
+        &mut user,
+        "the leverage change",
+        |e| matches!(e, VenueEvent::LeverageChanged { symbol, leverage: 10 } if *symbol == btc()),
+    )
+    .await;
     venue.set_margin_mode(&btc(), exchange_core::MarginMode::Isolated).await.unwrap();
 
     // Market entry: filled, the fill arrives on the stream, the position is there.

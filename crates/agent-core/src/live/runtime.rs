@@ -420,6 +420,12 @@ where
                 self.reconcile_or_retry(adopt).await?;
                 Vec::new()
             }
+            VenueEvent::LeverageChanged { symbol, leverage } => {
+                if forget_changed_leverage(&mut self.leverage_set, &symbol, leverage) {
+                    tracing::warn!(%symbol, leverage, "the venue reports another leverage than the one set: it is set again before the next entry");
+                }
+                Vec::new()
+            }
         };
         self.execute(commands).await
     }
@@ -646,6 +652,21 @@ where
     }
 }
 
+/// A leverage change the venue reported for `symbol` (someone changed it by hand, or it is the
+/// echo of our own change). The leverage remembered as set is kept only when it is the reported
+/// one; otherwise it is forgotten, so that the next entry sets its own before it goes out. The
+/// reported value is not remembered instead: the event of an earlier change can arrive after
+/// the answer to a later one. Returns true when forgotten.
+fn forget_changed_leverage(set: &mut HashMap<Symbol, u32>, symbol: &Symbol, leverage: u32) -> bool {
+    match set.get(symbol) {
+        Some(known) if *known != leverage => {
+            set.remove(symbol);
+            true
+        }
+        _ => false,
+    }
+}
+
 fn io(context: &str, source: std::io::Error) -> RunError {
     RunError::Io { context: context.to_owned(), source }
 }
@@ -670,4 +691,22 @@ pub fn fill_from_query(update: &OrderUpdate, fee_rate: Decimal, fee_asset: &str)
         fee_asset: fee_asset.to_owned(),
         time_exchange: update.time_exchange,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leverage_changed_on_the_venue_is_set_again_before_the_next_entry() {
+        let btc = Symbol::new("BTCUSDT").unwrap();
+        let eth = Symbol::new("ETHUSDT").unwrap();
+        let mut set = HashMap::from([(btc.clone(), 10), (eth.clone(), 7)]);
+        assert!(!forget_changed_leverage(&mut set, &btc, 10), "the echo of our own change");
+        assert_eq!(set.get(&btc), Some(&10));
+        assert!(forget_changed_leverage(&mut set, &btc, 3), "changed by hand");
+        assert_eq!(set.get(&btc), None, "forgotten, not replaced: the next entry sets its own");
+        assert!(!forget_changed_leverage(&mut set, &btc, 3), "nothing left to forget");
+        assert_eq!(set.get(&eth), Some(&7), "other symbols untouched");
+    }
 }

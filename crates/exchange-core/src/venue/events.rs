@@ -71,6 +71,14 @@ pub enum VenueEvent {
     },
     /// Events flow again after a gap: reconcile open orders and positions over REST now.
     Reconnected,
+    /// A symbol's leverage on the venue changed (by this client or anyone else: Binance USD-M
+    /// `ACCOUNT_CONFIG_UPDATE`).
+    LeverageChanged {
+        /// The instrument.
+        symbol: Symbol,
+        /// Its leverage from now on.
+        leverage: u32,
+    },
 }
 
 /// Mark price and funding of one perpetual.

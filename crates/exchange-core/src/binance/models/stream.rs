@@ -278,6 +278,27 @@ impl std::fmt::Debug for BinanceListenKeyExpired {
     }
 }
 
+/// USD-M `ACCOUNT_CONFIG_UPDATE`: a symbol's leverage changed (`ac`), whoever changed it, or the
+/// multi-assets mode did (`ai`, not used here).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct BinanceAccountConfigUpdate {
+    /// Event time, ms.
+    #[serde(rename = "E", deserialize_with = "int_or_string")]
+    pub event_time: i64,
+    /// The leverage change, when this update is one.
+    #[serde(default)]
+    pub ac: Option<BinanceLeverageConfig>,
+}
+
+/// The `ac` object of `ACCOUNT_CONFIG_UPDATE`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct BinanceLeverageConfig {
+    /// Symbol.
+    pub s: String,
+    /// The symbol's leverage from now on.
+    pub l: u32,
+}
+
 /// Spot `executionReport`.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 pub struct BinanceExecutionReport {

@@ -12,11 +12,11 @@ use super::{
     parse_outbound_account_position,
 };
 use crate::binance::models::{
-    BinanceAccountUpdate, BinanceAlgoUpdate, BinanceCombined, BinanceExecutionReport,
-    BinanceListenKeyExpired, BinanceOrderTradeUpdate, BinanceOutboundAccountPosition, BinanceWsApiEvent,
-    BinanceWsApiResponse,
+    BinanceAccountConfigUpdate, BinanceAccountUpdate, BinanceAlgoUpdate, BinanceCombined,
+    BinanceExecutionReport, BinanceListenKeyExpired, BinanceOrderTradeUpdate, BinanceOutboundAccountPosition,
+    BinanceWsApiEvent, BinanceWsApiResponse,
 };
-use crate::model::OrderUpdate;
+use crate::model::{OrderUpdate, Symbol};
 use crate::venue::{VenueError, VenueEvent};
 
 /// What one USD-M user-data frame means.
@@ -66,6 +66,13 @@ pub fn parse_usdm_user_frame(text: &str) -> Result<UsdmUserFrame, VenueError> {
                 BinanceAccountUpdate,
             >(text)?)?)])
         }
+        "ACCOUNT_CONFIG_UPDATE" => match payload::<BinanceAccountConfigUpdate>(text)?.ac {
+            Some(config) => UsdmUserFrame::Events(vec![VenueEvent::LeverageChanged {
+                symbol: Symbol::new(&config.s).map_err(|e| VenueError::decode(text, e.to_string()))?,
+                leverage: config.l,
+            }]),
+            None => UsdmUserFrame::Ignored("ACCOUNT_CONFIG_UPDATE".to_owned()),
+        },
         "listenKeyExpired" => {
             payload::<BinanceListenKeyExpired>(text)?;
             UsdmUserFrame::ListenKeyExpired
@@ -140,9 +147,35 @@ mod tests {
             parse_usdm_user_frame(r#"{"e":"MARGIN_CALL","E":1}"#).unwrap(),
             UsdmUserFrame::Ignored("MARGIN_CALL".into())
         );
-        for bad in
-            ["", "[]", "{}", r#"{"e":"ORDER_TRADE_UPDATE","E":1}"#, r#"{"e":"listenKeyExpired","E":"x"}"#]
-        {
+        // The documented examples: a leverage change, and a multi-assets mode change.
+        let leverage = r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1611646737479,"T":1611646737476,"ac":{"s":"BTCUSDT","l":25}}"#;
+        assert_eq!(
+            parse_usdm_user_frame(leverage).unwrap(),
+            UsdmUserFrame::Events(vec![VenueEvent::LeverageChanged {
+                symbol: Symbol::new("BTCUSDT").unwrap(),
+                leverage: 25
+            }])
+        );
+        let combined = format!(r#"{{"stream":"key","data":{leverage}}}"#);
+        assert!(
+            matches!(parse_usdm_user_frame(&combined).unwrap(), UsdmUserFrame::Events(e) if e.len() == 1)
+        );
+        assert_eq!(
+            parse_usdm_user_frame(
+                r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1611646737479,"T":1611646737476,"ai":{"j":true}}"#
+            )
+            .unwrap(),
+            UsdmUserFrame::Ignored("ACCOUNT_CONFIG_UPDATE".into())
+        );
+        for bad in [
+            "",
+            "[]",
+            "{}",
+            r#"{"e":"ORDER_TRADE_UPDATE","E":1}"#,
+            r#"{"e":"listenKeyExpired","E":"x"}"#,
+            r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1,"ac":{"s":"BTCUSDT","l":-3}}"#,
+            r#"{"e":"ACCOUNT_CONFIG_UPDATE","E":1,"ac":{"s":"","l":5}}"#,
+        ] {
             assert!(parse_usdm_user_frame(bad).is_err(), "{bad}");
         }
         assert_eq!(
