@@ -1,7 +1,7 @@
 //! WebSocket payloads (PROTOCOL.md §4): market events (kline, markPriceUpdate) in their
 //! combined-stream wrapper, USD-M user events (ORDER_TRADE_UPDATE, ACCOUNT_UPDATE, ALGO_UPDATE,
-//! listenKeyExpired), spot user events (executionReport, outboundAccountPosition,
-//! balanceUpdate) in their WS-API wrapper, and the WS-API answer.
+//! ACCOUNT_CONFIG_UPDATE, listenKeyExpired), spot user events (executionReport,
+//! outboundAccountPosition, balanceUpdate) in their WS-API wrapper, and the WS-API answer.
 //!
 //! Single-letter keys are Binance's; `E` (event time) may be a string (`listenKeyExpired`).
 
