@@ -89,7 +89,22 @@ pub enum AlertLevel {
     Critical,
 }
 
+/// A journal record of `kind` at event time `ts`.
+pub fn record(kind: &'static str, ts: i64, fields: Value) -> Command {
+    Command::Record { kind, ts, fields }
+}
+
 impl Command {
+    /// The `entry_failed` record of an entry order that ended (`update` final) without filling.
+    pub fn entry_failed(update: &OrderUpdate) -> Self {
+        let why = update.reason.clone().unwrap_or_else(|| format!("{:?}", update.status));
+        record(
+            "entry_failed",
+            update.time_exchange,
+            serde_json::json!({"symbol": update.symbol, "id": update.client_order_id, "reason": why}),
+        )
+    }
+
     /// A trade alert.
     pub fn trade_alert(text: String) -> Self {
         Self::Alert { level: AlertLevel::Trade, text }

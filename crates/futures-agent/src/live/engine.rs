@@ -37,6 +37,7 @@ const HISTORY: usize = 512;
 /// How long before a bar's close its forming price may prepare an entry's leverage.
 const PREPARE_WINDOW_MS: i64 = 5 * 60_000;
 
+use agent_core::live::record;
 pub use agent_core::live::{AlertLevel, Command};
 
 fn trade_alert(text: String) -> Command {
@@ -349,12 +350,7 @@ impl LiveEngine {
             if final_state {
                 entry.final_filled = Some(update.filled_qty.get());
                 if update.filled_qty.get().is_zero() {
-                    let why = update.reason.clone().unwrap_or_else(|| format!("{:?}", update.status));
-                    out.push(record(
-                        "entry_failed",
-                        ts,
-                        json!({"symbol": update.symbol, "id": id, "reason": why}),
-                    ));
+                    out.push(Command::entry_failed(update));
                 }
                 out.extend(self.complete_entry(i, ts));
             }
@@ -1037,8 +1033,4 @@ pub fn failed_for_now(error: &str) -> bool {
         "code -1015:",
     ];
     FOR_NOW.iter().any(|text| error.contains(text))
-}
-
-fn record(kind: &'static str, ts: i64, fields: Value) -> Command {
-    Command::Record { kind, ts, fields }
 }

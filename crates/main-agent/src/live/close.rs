@@ -2,7 +2,7 @@
 //! return series and holding's peak and stop level; the gate's samples and refits; equity and
 //! the daily loss cap; regime-flip exits; stop moves; entries (`decide_entry`), each an order.
 
-use agent_core::live::Command;
+use agent_core::live::{Command, record};
 use agent_core::regime::Regime;
 use agent_core::spot::grid::to_f64;
 use agent_core::spot::{
@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::book::PendingEntry;
-use super::engine::{BARS_KEPT, MODEL_FILE, SpotLiveEngine, record};
+use super::engine::{BARS_KEPT, MODEL_FILE, SpotLiveEngine};
 
 impl SpotLiveEngine {
     /// Indicators, return windows, holdings' peaks and stops, then the gate, for the bars of

@@ -21,7 +21,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use agent_core::live::Command;
+use agent_core::live::{Command, record};
 use agent_core::ml::{LogisticModel, WalkForward};
 use agent_core::regime::Regime;
 use agent_core::spot::{AssetIndicators, FEATURES, N_FEATURES, RollingReturns, SpotParams, SpotTrade};
@@ -29,7 +29,7 @@ use exchange_core::{AgentTag, Bar, ClientOrderId, InstrumentRules, OrderPurpose,
 use risk_core::breaker::DailyBreaker;
 use risk_core::var::VarScratch;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::book::{Book, QUOTE};
 
@@ -389,11 +389,6 @@ impl SpotLiveEngine {
 pub(super) fn returns_buffer(params: &SpotParams, n: usize) -> RollingReturns {
     let keep = params.risk.var_lookback_bars.max(params.risk.correlation_window);
     RollingReturns::new(n, params.risk.var_horizon_bars, keep)
-}
-
-/// A journal record.
-pub(super) fn record(kind: &'static str, ts: i64, fields: Value) -> Command {
-    Command::Record { kind, ts, fields }
 }
 
 /// `qty` on the step grid, as a quantity.

@@ -25,7 +25,7 @@
 //! - Fills are deduplicated by trade id; an execution rebuilt from a query (fills missed in a
 //!   stream gap) is not counted again when the real one arrives late.
 
-use agent_core::live::Command;
+use agent_core::live::{Command, record};
 use agent_core::spot::{SpotExitReason, trailing_stop_level};
 use exchange_core::{
     ClientOrderId, Fill, OrderKind, OrderPurpose, OrderRequest, OrderStatus, OrderUpdate, Price, Qty, Side,
@@ -35,7 +35,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::book::{AfterCancel, FillEffect, StopState};
-use super::engine::{SpotLiveEngine, floor_qty, record};
+use super::engine::{SpotLiveEngine, floor_qty};
 
 /// True when a venue's refusal says the stop's price is already passed.
 fn would_trigger_now(error: &str) -> bool {
@@ -63,12 +63,7 @@ impl SpotLiveEngine {
         if let Some(entry) = book.entry.as_mut().filter(|e| &e.id == id) {
             entry.final_filled = Some(update.filled_qty.get());
             if update.filled_qty.get().is_zero() {
-                let why = update.reason.clone().unwrap_or_else(|| format!("{:?}", update.status));
-                out.push(record(
-                    "entry_failed",
-                    ts,
-                    json!({"symbol": update.symbol, "id": id, "reason": why}),
-                ));
+                out.push(Command::entry_failed(update));
             }
             out.extend(self.complete_entry(i, ts));
             return out;

@@ -26,13 +26,13 @@
 
 use std::collections::HashSet;
 
-use agent_core::live::{Command, Holdings, Mismatch};
+use agent_core::live::{Command, Holdings, Mismatch, record};
 use exchange_core::{AgentTag, ClientOrderId, Fill, OrderStatus, OrderUpdate, Qty, Side, Symbol};
 use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::book::{StopState, is_our_exit};
-use super::engine::{SpotLiveEngine, record};
+use super::engine::SpotLiveEngine;
 
 impl SpotLiveEngine {
     /// Phase 1: the orders whose outcome the engine waits on.

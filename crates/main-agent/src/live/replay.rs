@@ -11,14 +11,14 @@
 //! and the capital in force and, when the gate starts from a saved model, that model's text.
 
 use agent_core::journal::JournalRecord;
-use agent_core::live::Command;
+use agent_core::live::{Command, record};
 use agent_core::ml::{LogisticModel, WalkForward};
 use agent_core::spot::{AssetIndicators, FEATURES, N_FEATURES, SpotParams};
 use exchange_core::{Bar, ClientOrderId, Fill, OrderUpdate, Symbol};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::engine::{MODEL_FILE, SpotLiveEngine, record, returns_buffer};
+use super::engine::{MODEL_FILE, SpotLiveEngine, returns_buffer};
 
 impl SpotLiveEngine {
     /// Rebuilds the state from the journal's records (see the module notes).
