@@ -14,6 +14,8 @@ pub mod paper;
 pub mod runtime;
 pub mod venue;
 
+use std::collections::HashMap;
+
 use exchange_core::paper::PaperSnapshot;
 use exchange_core::venue::{AccountUpdate, MarkPrice};
 use exchange_core::{
@@ -87,6 +89,17 @@ pub enum AlertLevel {
     Trade,
     /// Breaker, unprotected position, failures: to every channel.
     Critical,
+}
+
+/// Every order the journal's `order_sent` records carry, by client order id: what an engine's
+/// [`LiveEngine::paper_account`] restores resting orders from.
+pub fn orders_sent(records: &[JournalRecord]) -> HashMap<ClientOrderId, OrderRequest> {
+    records
+        .iter()
+        .filter(|r| r.kind == "order_sent")
+        .filter_map(|r| serde_json::from_value::<OrderRequest>(r.fields.get("order")?.clone()).ok())
+        .map(|o| (o.client_order_id.clone(), o))
+        .collect()
 }
 
 /// A journal record of `kind` at event time `ts`.

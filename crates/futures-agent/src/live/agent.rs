@@ -4,13 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use agent_core::journal::JournalRecord;
-use agent_core::live::{Command, Holdings, LiveEngine, Mismatch, StatusContext};
+use agent_core::live::{Command, Holdings, LiveEngine, Mismatch, StatusContext, orders_sent};
 use agent_core::status::StatusSnapshot;
 use exchange_core::paper::{PaperSnapshot, RestingOrder};
 use exchange_core::venue::{AccountUpdate, MarkPrice};
-use exchange_core::{
-    Bar, ClientOrderId, Fill, MarginMode, OrderRequest, OrderUpdate, Position, Price, Qty, Symbol,
-};
+use exchange_core::{Bar, ClientOrderId, Fill, MarginMode, OrderUpdate, Position, Price, Qty, Symbol};
 use risk_core::params::FuturesRiskParams;
 use rust_decimal::Decimal;
 
@@ -173,12 +171,7 @@ impl LiveEngine for FuturesLive {
     /// leverage, and each open position's protective orders as their `order_sent` records sent
     /// them. A trailing stop's peak is not journaled: it tracks afresh after the restart.
     fn paper_account(&self, records: &[JournalRecord]) -> PaperSnapshot {
-        let sent: HashMap<ClientOrderId, OrderRequest> = records
-            .iter()
-            .filter(|r| r.kind == "order_sent")
-            .filter_map(|r| serde_json::from_value::<OrderRequest>(r.fields.get("order")?.clone()).ok())
-            .map(|o| (o.client_order_id.clone(), o))
-            .collect();
+        let sent = orders_sent(records);
         let mut snapshot = PaperSnapshot {
             balances: BTreeMap::from([("USDT".to_owned(), self.engine.wallet())]),
             ..PaperSnapshot::default()

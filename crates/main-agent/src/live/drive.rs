@@ -1,14 +1,14 @@
 //! [`SpotLiveEngine`] as the [`LiveEngine`] the runtime drives: each trait method is the
 //! engine's own method of the same name (the paper account is built here).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use agent_core::journal::JournalRecord;
-use agent_core::live::{Command, Holdings, LiveEngine, Mismatch, StatusContext};
+use agent_core::live::{Command, Holdings, LiveEngine, Mismatch, StatusContext, orders_sent};
 use agent_core::spot::SpotParams;
 use agent_core::status::StatusSnapshot;
 use exchange_core::paper::{PaperSnapshot, RestingOrder};
-use exchange_core::{Bar, ClientOrderId, Fill, OrderRequest, OrderUpdate, Symbol};
+use exchange_core::{Bar, ClientOrderId, Fill, OrderUpdate, Symbol};
 use rust_decimal::Decimal;
 
 use super::book::StopState;
@@ -23,12 +23,7 @@ impl LiveEngine for SpotLiveEngine {
     /// USDT is the engine's cash; each pair's base asset is its holding plus dust; each resting
     /// stop is restored as its `order_sent` record sent it.
     fn paper_account(&self, records: &[JournalRecord]) -> PaperSnapshot {
-        let sent: HashMap<ClientOrderId, OrderRequest> = records
-            .iter()
-            .filter(|r| r.kind == "order_sent")
-            .filter_map(|r| serde_json::from_value::<OrderRequest>(r.fields.get("order")?.clone()).ok())
-            .map(|o| (o.client_order_id.clone(), o))
-            .collect();
+        let sent = orders_sent(records);
         let mut account = PaperSnapshot {
             balances: BTreeMap::from([(QUOTE.to_owned(), self.cash())]),
             ..PaperSnapshot::default()
