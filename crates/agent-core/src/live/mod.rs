@@ -14,7 +14,7 @@ pub mod paper;
 pub mod runtime;
 pub mod venue;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use exchange_core::paper::PaperSnapshot;
 use exchange_core::venue::{AccountUpdate, MarkPrice};
@@ -24,7 +24,12 @@ use exchange_core::{
 use serde_json::Value;
 
 use crate::journal::JournalRecord;
-use crate::status::StatusSnapshot;
+use risk_core::breaker::DailyBreaker;
+use risk_core::day::utc_day_of_close;
+use rust_decimal::Decimal;
+
+use crate::status::{BreakerStatus, PositionStatus, StatusSnapshot};
+use crate::time::{DAY_MS, format_utc_date, utc_day};
 
 /// What an engine asks the runtime to do, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,6 +166,63 @@ pub struct StatusContext {
     pub ready: bool,
     /// The last error worth a person's attention.
     pub last_error: Option<String>,
+}
+
+/// An engine's side of its status snapshot: what the shared fields are computed from.
+#[derive(Debug)]
+pub struct EngineStatus<'a> {
+    /// `main-agent` or `futures-agent`.
+    pub agent: &'static str,
+    /// The latest event time, ms: "now" for the day's figures.
+    pub now: i64,
+    /// Equity now (realized plus unrealized).
+    pub equity: Decimal,
+    /// The daily breaker: the day's opening equity and the day it tripped.
+    pub breaker: &'a DailyBreaker,
+    /// Entries halted besides the breaker (an emergency flatten).
+    pub halted: bool,
+    /// Exit time (ms) and P&L of every closed trade.
+    pub closed: Vec<(i64, Decimal)>,
+    /// Open positions.
+    pub positions: Vec<PositionStatus>,
+    /// Regimes by pair (main-agent), else empty.
+    pub regimes: BTreeMap<String, String>,
+}
+
+impl StatusContext {
+    /// The snapshot (DESIGN §6) of `engine` in this context: the day's P&L, today's trades and
+    /// win rate, and the breaker computed the same way for both agents.
+    pub fn snapshot(&self, engine: EngineStatus<'_>) -> StatusSnapshot {
+        let now = engine.now;
+        let today = utc_day(now);
+        let today_pnl: Vec<Decimal> =
+            engine.closed.iter().filter(|(exit, _)| utc_day(*exit) == today).map(|(_, pnl)| *pnl).collect();
+        let wins = today_pnl.iter().filter(|pnl| **pnl > Decimal::ZERO).count();
+        let day_start_equity = engine.breaker.day_open_equity();
+        let tripped_day = engine.breaker.tripped_day();
+        let tripped = tripped_day.is_some_and(|d| d == utc_day_of_close(now));
+        StatusSnapshot {
+            agent: engine.agent.to_owned(),
+            pid: std::process::id(),
+            ready: self.ready,
+            mode: self.mode.clone(),
+            venue: self.venue.clone(),
+            started_ms: self.started_ms,
+            last_activity_ms: now,
+            equity: engine.equity,
+            day_start_equity,
+            daily_pnl: engine.equity - day_start_equity,
+            positions: engine.positions,
+            trades_today: u32::try_from(today_pnl.len()).unwrap_or(u32::MAX),
+            win_rate_today: (!today_pnl.is_empty()).then(|| wins as f64 / today_pnl.len() as f64),
+            breaker: BreakerStatus {
+                tripped: tripped || engine.halted,
+                tripped_on: tripped_day.filter(|_| tripped).map(|d| format_utc_date(d * DAY_MS)),
+            },
+            last_error: self.last_error.clone(),
+            regimes: engine.regimes,
+        }
+    }
 }
 
 /// A live decision engine the runtime drives. Every method is synchronous and pure: no I/O, no

@@ -4,14 +4,11 @@
 
 use std::collections::HashMap;
 
-use agent_core::live::StatusContext;
-use agent_core::status::{BreakerStatus, PositionStatus, StatusSnapshot};
-use agent_core::time::{DAY_MS, format_utc_date, utc_day};
+use agent_core::live::{EngineStatus, StatusContext};
+use agent_core::status::{PositionStatus, StatusSnapshot};
 use exchange_core::venue::MarkPrice;
 use exchange_core::{Price, PriceRounding, Qty, Symbol};
-use risk_core::day::utc_day_of_close;
 use risk_core::liquidation::isolated_liquidation_price_at_leverage;
-use rust_decimal::Decimal;
 
 use super::engine::LiveEngine;
 
@@ -22,7 +19,6 @@ pub fn snapshot(
     context: &StatusContext,
 ) -> StatusSnapshot {
     let equity = engine.equity();
-    let day_start_equity = engine.breaker().day_open_equity();
     let mmr = engine.params().mmr;
     let positions = engine
         .books()
@@ -53,31 +49,14 @@ pub fn snapshot(
             })
         })
         .collect();
-    let now = engine.last_event_ms();
-    let today = utc_day(now);
-    let today_trades: Vec<_> = engine.trades().iter().filter(|t| utc_day(t.exit_time) == today).collect();
-    let wins = today_trades.iter().filter(|t| t.pnl > Decimal::ZERO).count();
-    let tripped_day = engine.breaker().tripped_day();
-    let tripped = tripped_day.is_some_and(|d| d == utc_day_of_close(now));
-    StatusSnapshot {
-        agent: "futures-agent".to_owned(),
-        pid: std::process::id(),
-        ready: context.ready,
-        mode: context.mode.clone(),
-        venue: context.venue.clone(),
-        started_ms: context.started_ms,
-        last_activity_ms: now,
+    context.snapshot(EngineStatus {
+        agent: "futures-agent",
+        now: engine.last_event_ms(),
         equity,
-        day_start_equity,
-        daily_pnl: equity - day_start_equity,
+        breaker: engine.breaker(),
+        halted: engine.is_halted(),
+        closed: engine.trades().iter().map(|t| (t.exit_time, t.pnl)).collect(),
         positions,
-        trades_today: u32::try_from(today_trades.len()).unwrap_or(u32::MAX),
-        win_rate_today: (!today_trades.is_empty()).then(|| wins as f64 / today_trades.len() as f64),
-        breaker: BreakerStatus {
-            tripped: tripped || engine.is_halted(),
-            tripped_on: tripped_day.filter(|_| tripped).map(|d| format_utc_date(d * DAY_MS)),
-        },
-        last_error: context.last_error.clone(),
         regimes: Default::default(),
-    }
+    })
 }

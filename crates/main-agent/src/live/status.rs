@@ -5,12 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use agent_core::live::StatusContext;
-use agent_core::status::{BreakerStatus, PositionStatus, StatusSnapshot};
-use agent_core::time::{DAY_MS, format_utc_date, utc_day};
+use agent_core::live::{EngineStatus, StatusContext};
+use agent_core::status::{PositionStatus, StatusSnapshot};
 use exchange_core::{PositionSide, Qty};
-use risk_core::day::utc_day_of_close;
-use rust_decimal::Decimal;
 
 use super::engine::SpotLiveEngine;
 
@@ -21,7 +18,6 @@ impl SpotLiveEngine {
     /// The snapshot now.
     pub fn status(&self, context: &StatusContext) -> StatusSnapshot {
         let equity = self.equity();
-        let day_start_equity = self.breaker.day_open_equity();
         let positions = self
             .pairs
             .iter()
@@ -42,12 +38,6 @@ impl SpotLiveEngine {
                 })
             })
             .collect();
-        let now = self.last_event_ms;
-        let today = utc_day(now);
-        let today_trades: Vec<_> = self.trades.iter().filter(|t| utc_day(t.exit_time) == today).collect();
-        let wins = today_trades.iter().filter(|t| t.pnl > Decimal::ZERO).count();
-        let tripped_day = self.breaker.tripped_day();
-        let tripped = tripped_day.is_some_and(|d| d == utc_day_of_close(now));
         let mut regimes: BTreeMap<String, String> = self
             .pairs
             .iter()
@@ -56,26 +46,15 @@ impl SpotLiveEngine {
         if let Some(market) = self.market_regime() {
             regimes.insert(MARKET_KEY.to_owned(), market.as_str().to_owned());
         }
-        StatusSnapshot {
-            agent: "main-agent".to_owned(),
-            pid: std::process::id(),
-            ready: context.ready,
-            mode: context.mode.clone(),
-            venue: context.venue.clone(),
-            started_ms: context.started_ms,
-            last_activity_ms: now,
+        context.snapshot(EngineStatus {
+            agent: "main-agent",
+            now: self.last_event_ms,
             equity,
-            day_start_equity,
-            daily_pnl: equity - day_start_equity,
+            breaker: &self.breaker,
+            halted: self.halted,
+            closed: self.trades.iter().map(|t| (t.exit_time, t.pnl)).collect(),
             positions,
-            trades_today: u32::try_from(today_trades.len()).unwrap_or(u32::MAX),
-            win_rate_today: (!today_trades.is_empty()).then(|| wins as f64 / today_trades.len() as f64),
-            breaker: BreakerStatus {
-                tripped: tripped || self.halted,
-                tripped_on: tripped_day.filter(|_| tripped).map(|d| format_utc_date(d * DAY_MS)),
-            },
-            last_error: context.last_error.clone(),
             regimes,
-        }
+        })
     }
 }
