@@ -10,7 +10,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -27,7 +26,7 @@ use exchange_core::{
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde_json::Value;
-use support::{Proc, Sim, binary, http, read_json, temp_dir, wait_for};
+use support::{FuturesWorld, Sim, read_json, temp_dir, wait_for};
 
 fn btc() -> Symbol {
     Symbol::new("BTCUSDT").unwrap()
@@ -277,97 +276,19 @@ async fn spot_paper_pays_buy_fees_in_the_base_asset_and_sends_nothing() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// futures-agent with `paper = true` in a temp dir against the simulator.
-struct PaperAgent {
-    dir: std::path::PathBuf,
-    sim: Sim,
-    agent: Option<Proc>,
-}
-
-impl PaperAgent {
-    fn new() -> Self {
-        let dir = temp_dir("paper-agent");
-        let sim = Sim::start(&dir, "volatility = 2.0");
-        std::fs::write(
-            dir.join("futures.toml"),
-            "venue = \"sim\"\npaper = true\nsim_config = \"sim.toml\"\nlog_dir = \"logs\"\nrun_dir = \"run\"\n",
-        )
-        .unwrap();
-        Self { dir, sim, agent: None }
-    }
-
-    fn start(&mut self) {
-        let _ = std::fs::remove_file(self.dir.join("run/futures-agent.status.json"));
-        let child = Command::new(binary("futures-agent"))
-            .args(["run", "--config", "futures.toml"])
-            .current_dir(&self.dir)
-            .env_remove("TELEGRAM_BOT_TOKEN")
-            .env_remove("DISCORD_WEBHOOK_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.agent = Some(Proc(child));
-        let status = self.dir.join("run/futures-agent.status.json");
-        wait_for("the paper agent to be ready", Duration::from_secs(60), || {
-            self.assert_alive();
-            read_json(&status).is_some_and(|s| s["ready"] == true)
-        });
-    }
-
-    fn assert_alive(&mut self) {
-        if let Some(Proc(child)) = self.agent.as_mut()
-            && let Ok(Some(code)) = child.try_wait()
-        {
-            let log = std::fs::read_to_string(self.dir.join("logs/futures_agent.log")).unwrap_or_default();
-            panic!("the agent exited with {code}; its log:\n{log}");
-        }
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut agent) = self.agent.take() {
-            agent.0.kill().unwrap();
-            agent.0.wait().unwrap();
-        }
-    }
-
-    /// Steps the market one hour and waits until the agent has processed that close.
-    fn step_hour(&mut self) {
-        let now = http(self.sim.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
-        let status = self.dir.join("run/futures-agent.status.json");
-        wait_for("the agent to see the close", Duration::from_secs(30), || {
-            self.assert_alive();
-            read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
-        });
-    }
-
-    fn kinds(&self, kind: &str) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.join("logs/futures_trades.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap())
-            .filter(|r| r["kind"] == kind)
-            .collect()
-    }
-
-    fn status_positions(&self) -> Vec<String> {
-        let status = read_json(&self.dir.join("run/futures-agent.status.json")).unwrap();
-        status["positions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["symbol"].as_str().unwrap().to_owned())
-            .collect()
-    }
+/// The symbols of the agent's open positions, as its status lists them.
+fn status_positions(w: &FuturesWorld) -> Vec<String> {
+    let status = read_json(&w.dir.join("run/futures-agent.status.json")).unwrap();
+    status["positions"].as_array().unwrap().iter().map(|p| p["symbol"].as_str().unwrap().to_owned()).collect()
 }
 
 #[test]
 fn futures_agent_in_paper_mode_journals_fills_sends_nothing_and_restarts_from_its_journal() {
-    let mut w = PaperAgent::new();
-    w.start();
+    let mut w = FuturesWorld::new("paper-agent").with_config("paper = true\n");
+    w.start_agent();
     let mut hours = 0;
     while w.kinds("position_opened").is_empty() {
-        w.step_hour();
+        w.step_to_close();
         hours += 1;
         assert!(hours < 200, "no paper entry in 200 simulated hours");
     }
@@ -386,18 +307,18 @@ fn futures_agent_in_paper_mode_journals_fills_sends_nothing_and_restarts_from_it
 
     // kill -9 and restart: the paper account comes back from the journal, the reconciliation
     // finds the positions and their protection, and nothing is placed again.
-    let positions_before = w.status_positions();
+    let positions_before = status_positions(&w);
     let sent_before = w.kinds("order_sent").len();
     assert!(!positions_before.is_empty(), "a position must be open to restart over");
-    w.kill();
-    w.start();
-    assert_eq!(w.status_positions(), positions_before, "the restart lost or invented paper positions");
+    w.kill_agent();
+    w.start_agent();
+    assert_eq!(status_positions(&w), positions_before, "the restart lost or invented paper positions");
     let log = std::fs::read_to_string(w.dir.join("logs/futures_agent.log")).unwrap_or_default();
     assert!(log.contains("paper account restored from the journal"), "{log}");
     assert!(!log.contains("without all its protective orders"), "the protection was not restored: {log}");
     assert_eq!(w.kinds("order_sent").len(), sent_before, "the restart placed orders again");
-    w.step_hour();
+    w.step_to_close();
     assert_sim_untouched(&w.sim);
-    w.kill();
+    w.kill_agent();
     let _ = std::fs::remove_dir_all(&w.dir);
 }

@@ -174,6 +174,15 @@ impl FuturesWorld {
         Self { dir, port: sim.port, sim, agent: None }
     }
 
+    /// Adds `lines` (TOML) to the agent's config.
+    pub fn with_config(self, lines: &str) -> Self {
+        let path = self.dir.join("futures.toml");
+        let mut config = std::fs::read_to_string(&path).unwrap();
+        config.push_str(lines);
+        std::fs::write(&path, config).unwrap();
+        self
+    }
+
     /// Starts the agent and waits until its status says ready.
     pub fn start_agent(&mut self) {
         self.spawn_agent();
@@ -217,15 +226,22 @@ impl FuturesWorld {
         }
     }
 
-    /// Steps the market one hour and waits until the agent has processed that close.
+    /// Steps the market one hour, waits until the agent has processed that close, then lets the
+    /// venue and the journal [`settle`](Self::settle).
     pub fn step_hour(&mut self) -> i64 {
+        let now = self.step_to_close();
+        self.settle();
+        now
+    }
+
+    /// Steps the market one hour and waits until the agent has processed that close.
+    pub fn step_to_close(&mut self) -> i64 {
         let now = http(self.port, "POST", "/sim/step?bars=1&interval=1h")["marketTime"].as_i64().unwrap();
         let status = self.dir.join("run/futures-agent.status.json");
         wait_for("the agent to see the close", Duration::from_secs(30), || {
             self.assert_agent_alive();
             read_json(&status).is_some_and(|s| s["last_activity_ms"].as_i64() >= Some(now))
         });
-        self.settle();
         now
     }
 
