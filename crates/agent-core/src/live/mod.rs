@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use exchange_core::paper::PaperSnapshot;
 use exchange_core::venue::{AccountUpdate, MarkPrice};
 use exchange_core::{
-    Balance, Bar, ClientOrderId, Fill, MarginMode, OrderRequest, OrderUpdate, Position, Symbol,
+    Balance, Bar, ClientOrderId, Fill, MarginMode, OrderRequest, OrderUpdate, Position, Qty, Symbol,
 };
 use serde_json::Value;
 
@@ -105,6 +105,23 @@ pub fn orders_sent(records: &[JournalRecord]) -> HashMap<ClientOrderId, OrderReq
         .filter_map(|r| serde_json::from_value::<OrderRequest>(r.fields.get("order")?.clone()).ok())
         .map(|o| (o.client_order_id.clone(), o))
         .collect()
+}
+
+/// A real execution against the quantity of its order already accounted from an order query
+/// (`left`: fills rebuilt while the stream was down, not yet matched by real executions). `left`
+/// is reduced by what `fill` covers; the rest is returned with its share of the fee (the covered
+/// part's fee was estimated in the rebuilt fill), or `None` when `fill` is covered whole.
+pub fn uncovered_rest(left: &mut Decimal, fill: &Fill) -> Option<Fill> {
+    let qty = fill.qty.get();
+    let covered = qty.min(*left).max(Decimal::ZERO);
+    *left -= covered;
+    if covered == qty {
+        return None;
+    }
+    let mut rest = fill.clone();
+    rest.qty = Qty::new(qty - covered);
+    rest.fee = fill.fee * rest.qty.get() / qty;
+    Some(rest)
 }
 
 /// A journal record of `kind` at event time `ts`.

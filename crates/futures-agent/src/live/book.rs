@@ -144,6 +144,11 @@ impl Book {
         }
     }
 
+    /// True when the execution `trade_id` was already accounted.
+    pub fn has_seen(&self, trade_id: &str) -> bool {
+        self.seen_trades.contains(trade_id)
+    }
+
     /// Records `trade_id` as accounted without applying it (its quantity was already counted);
     /// false when it was already known.
     pub fn mark_seen(&mut self, trade_id: &str) -> bool {

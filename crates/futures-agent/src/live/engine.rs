@@ -37,8 +37,8 @@ const HISTORY: usize = 512;
 /// How long before a bar's close its forming price may prepare an entry's leverage.
 const PREPARE_WINDOW_MS: i64 = 5 * 60_000;
 
-use agent_core::live::record;
 pub use agent_core::live::{AlertLevel, Command};
+use agent_core::live::{record, uncovered_rest};
 
 fn trade_alert(text: String) -> Command {
     Command::trade_alert(text)
@@ -407,28 +407,26 @@ impl LiveEngine {
         out
     }
 
-    /// One execution (deduplicated by trade id).
+    /// One execution (deduplicated by trade id). When its order was accounted from a query
+    /// while the stream was down (a rebuilt fill), the execution arriving late counts only for
+    /// what that did not cover: `fill_covered` journals it, and a replay repeats the same split.
     pub fn on_fill(&mut self, fill: &Fill) -> Vec<Command> {
-        // The execution may already be in our books as a fill rebuilt from a query (while the
-        // stream was down); the real one arriving late is then the same quantity again.
-        if let Some(left) = self.rebuilt.get_mut(&fill.client_order_id)
-            && *left > Decimal::ZERO
-        {
-            // The same execution reported twice (order update and trade event) counts once.
-            let Some(i) = self.slots.iter().position(|s| s.symbol == fill.symbol) else { return Vec::new() };
-            if !self.slots[i].book.mark_seen(&fill.trade_id) {
-                return Vec::new();
-            }
-            let covered = fill.qty.get().min(*left);
-            *left -= covered;
-            if covered == fill.qty.get() {
-                return vec![record("fill_covered", fill.time_exchange, json!(fill))];
-            }
-            let mut rest = fill.clone();
-            rest.qty = Qty::new(fill.qty.get() - covered);
-            return self.apply_fill_record(&rest);
+        let Some(left) = self.rebuilt.get_mut(&fill.client_order_id).filter(|l| **l > Decimal::ZERO) else {
+            return self.apply_fill_record(fill);
+        };
+        // The same execution reported twice (order update and trade event) counts once.
+        let Some(slot) = self.slots.iter_mut().find(|s| s.symbol == fill.symbol) else { return Vec::new() };
+        if slot.book.has_seen(&fill.trade_id) {
+            return Vec::new();
         }
-        self.apply_fill_record(fill)
+        let mut out = vec![record("fill_covered", fill.time_exchange, json!(fill))];
+        match uncovered_rest(left, fill) {
+            None => {
+                slot.book.mark_seen(&fill.trade_id);
+            }
+            Some(rest) => out.extend(self.apply_fill_record(&rest)),
+        }
+        out
     }
 
     /// An execution rebuilt from an order query (fills missed in a stream gap): applied like a
@@ -629,7 +627,10 @@ impl LiveEngine {
                     let update: OrderUpdate = serde_json::from_value(fields.clone()).map_err(bad)?;
                     self.on_order_update(&update);
                 }
-                "fill" => {
+                // A late execution partly covered by a rebuilt fill is journaled whole as
+                // `fill_covered` and its rest as `fill`: replaying the first makes the same split
+                // (the second is then a duplicate).
+                "fill" | "fill_covered" => {
                     let fill: Fill = serde_json::from_value(fields.clone()).map_err(bad)?;
                     self.on_fill(&fill);
                 }

@@ -423,6 +423,54 @@ fn a_real_fill_arriving_after_its_rebuilt_twin_is_not_counted_twice() {
     assert_eq!(e.books().next().unwrap().1.position.as_ref().unwrap().qty, dec!(161.812));
 }
 
+/// A real execution only partly covered by the quantity rebuilt from a query counts its rest,
+/// with the fee in proportion: the covered part's fee was estimated in the rebuilt fill.
+#[test]
+fn a_real_fill_partly_covered_by_a_rebuilt_one_counts_the_rest_and_its_share_of_the_fee() {
+    let mut e = engine(FuturesRiskParams::default());
+    let (mut seq, mut journal) = (0, vec![]);
+    let mut step = |cmds: Vec<Command>| {
+        journal.extend(journal_of(&cmds, &mut seq));
+        cmds
+    };
+    for (i, c) in [dec!(100), dec!(100)].into_iter().enumerate() {
+        let cmds = e.on_bar_closed(&btc(), bar(i as i64, c));
+        step(cmds);
+    }
+    let cmds = e.on_bar_closed(&btc(), bar(2, dec!(103)));
+    let entry = places(&step(cmds))[0].clone();
+    let cmds = e.on_order_update(&update(&entry, OrderStatus::Filled, dec!(161.812), None, 3 * HOUR));
+    step(cmds);
+    // The stream was down: a query accounted 120 of it.
+    let cmds = e.on_rebuilt_fill(&fill(&entry, dec!(120), dec!(103.5), "query-1", 3 * HOUR));
+    step(cmds);
+    let cmds = e.on_fill(&fill(&entry, dec!(100), dec!(103.5), "1", 3 * HOUR));
+    let first = step(cmds);
+    assert!(first.iter().all(|c| matches!(c, Command::Record { kind: "fill_covered", .. })), "{first:?}");
+    // 20 of the second execution were in the rebuilt fill; its other 41.812 count now.
+    let second = fill(&entry, dec!(61.812), dec!(103.5), "2", 3 * HOUR);
+    let cmds = e.on_fill(&second);
+    let cmds = step(cmds);
+    let counted: Vec<&serde_json::Value> = cmds
+        .iter()
+        .filter_map(|c| match c {
+            Command::Record { kind: "fill", fields, .. } => Some(fields),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(counted.len(), 1, "{cmds:?}");
+    assert_eq!(counted[0]["qty"], "41.812");
+    let fee = second.fee * dec!(41.812) / dec!(61.812);
+    assert_eq!(counted[0]["fee"], fee.to_string(), "the rest's share of the fee");
+    assert!(e.on_fill(&second).is_empty(), "reported twice, counted once");
+    assert_eq!(e.books().next().unwrap().1.position.as_ref().unwrap().qty, dec!(161.812));
+    // The journal replays to the same books and wallet.
+    let mut replayed = engine(FuturesRiskParams::default());
+    replayed.replay(&journal).unwrap();
+    assert_eq!(replayed.books().next().unwrap().1.position.as_ref().unwrap().qty, dec!(161.812));
+    assert_eq!(replayed.wallet(), e.wallet());
+}
+
 /// A close decided by the runtime's deadline (one symbol's bar never came) is journaled, so a
 /// replay decides at the same point: the same pending entry, nothing left gathering.
 #[test]

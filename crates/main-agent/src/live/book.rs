@@ -219,6 +219,11 @@ impl Book {
         self.entry.is_some() || self.position.is_some()
     }
 
+    /// True when the execution `trade_id` was already accounted.
+    pub fn has_seen(&self, trade_id: &str) -> bool {
+        self.seen_trades.contains(trade_id)
+    }
+
     /// Records `trade_id` as accounted without applying it; false when it was already known.
     pub fn mark_seen(&mut self, trade_id: &str) -> bool {
         self.seen_trades.insert(trade_id.to_owned())

@@ -25,11 +25,10 @@
 //! - Fills are deduplicated by trade id; an execution rebuilt from a query (fills missed in a
 //!   stream gap) is not counted again when the real one arrives late.
 
-use agent_core::live::{Command, record};
+use agent_core::live::{Command, record, uncovered_rest};
 use agent_core::spot::{SpotExitReason, trailing_stop_level};
 use exchange_core::{
-    ClientOrderId, Fill, OrderKind, OrderPurpose, OrderRequest, OrderStatus, OrderUpdate, Price, Qty, Side,
-    Symbol,
+    ClientOrderId, Fill, OrderKind, OrderPurpose, OrderRequest, OrderStatus, OrderUpdate, Price, Side, Symbol,
 };
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -107,29 +106,26 @@ impl SpotLiveEngine {
         out
     }
 
-    /// One execution (deduplicated by trade id).
+    /// One execution (deduplicated by trade id). When its order was accounted from a query
+    /// while the stream was down (a rebuilt fill), the execution arriving late counts only for
+    /// what that did not cover: `fill_covered` journals it, and a replay repeats the same split.
     pub fn on_fill(&mut self, fill: &Fill) -> Vec<Command> {
-        // The execution may already be in the books as a fill rebuilt from a query (while the
-        // stream was down); the real one arriving late is then the same quantity again.
-        let pair = self.pairs.iter_mut().find(|p| p.symbol == fill.symbol);
-        if let Some(left) = self.rebuilt.get_mut(&fill.client_order_id)
-            && *left > Decimal::ZERO
-        {
-            let Some(pair) = pair else { return Vec::new() };
-            if !pair.book.mark_seen(&fill.trade_id) {
-                return Vec::new();
-            }
-            let covered = fill.qty.get().min(*left);
-            *left -= covered;
-            if covered == fill.qty.get() {
-                return vec![record("fill_covered", fill.time_exchange, json!(fill))];
-            }
-            let mut rest = fill.clone();
-            rest.qty = Qty::new(fill.qty.get() - covered);
-            rest.fee = fill.fee * rest.qty.get() / fill.qty.get();
-            return self.apply_fill_record(&rest, "fill");
+        let Some(left) = self.rebuilt.get_mut(&fill.client_order_id).filter(|l| **l > Decimal::ZERO) else {
+            return self.apply_fill_record(fill, "fill");
+        };
+        // The same execution reported twice (order update and trade event) counts once.
+        let Some(pair) = self.pairs.iter_mut().find(|p| p.symbol == fill.symbol) else { return Vec::new() };
+        if pair.book.has_seen(&fill.trade_id) {
+            return Vec::new();
         }
-        self.apply_fill_record(fill, "fill")
+        let mut out = vec![record("fill_covered", fill.time_exchange, json!(fill))];
+        match uncovered_rest(left, fill) {
+            None => {
+                pair.book.mark_seen(&fill.trade_id);
+            }
+            Some(rest) => out.extend(self.apply_fill_record(&rest, "fill")),
+        }
+        out
     }
 
     /// An execution rebuilt from an order query: applied like a fill, and remembered so that

@@ -45,7 +45,12 @@ impl SpotLiveEngine {
                     let update: OrderUpdate = serde_json::from_value(fields.clone()).map_err(bad)?;
                     self.on_order_update(&update)
                 }
-                "fill" => self.on_fill(&serde_json::from_value::<Fill>(fields.clone()).map_err(bad)?),
+                // A late execution partly covered by a rebuilt fill is journaled whole as
+                // `fill_covered` and its rest as `fill`: replaying the first makes the same split
+                // (the second is then a duplicate).
+                "fill" | "fill_covered" => {
+                    self.on_fill(&serde_json::from_value::<Fill>(fields.clone()).map_err(bad)?)
+                }
                 "fill_rebuilt" => {
                     self.on_rebuilt_fill(&serde_json::from_value::<Fill>(fields.clone()).map_err(bad)?)
                 }

@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
 use super::sim::{
-    Entered, HOUR, T0, a, bars, cancels, context, critical, easy_params, engine_with, entered, fill, places,
-    records, rising, rules, stop_of, sym, trigger, until_entry, update,
+    Entered, HOUR, T0, a, bars, cancels, context, critical, easy_params, engine_with, entered, fill,
+    journal_of, places, records, rising, rules, stop_of, sym, trigger, until_entry, update,
 };
 use crate::live::{MODEL_FILE, StopState};
 
@@ -400,4 +400,58 @@ fn an_entry_that_failed_after_a_partial_fill_protects_what_it_bought() {
     let book = e.books().next().unwrap().1;
     assert!(book.entry.is_none(), "its reservation is freed");
     assert_eq!(e.cash(), dec!(10000) - dec!(10) * all[k + 1].open.get());
+}
+
+/// A real execution only partly covered by a fill rebuilt from a query counts its rest, with
+/// its share of the fee, and the journal replays to the same books.
+#[test]
+fn a_real_fill_partly_covered_by_a_rebuilt_one_counts_the_rest_and_replays() {
+    let mut e = engine_with(easy_params(), &["AUSDT"], None);
+    let (mut seq, mut journal) = (0, Vec::new());
+    let all = bars(0, &rising(60));
+    let mut entry = None;
+    for (k, bar) in all.iter().enumerate() {
+        let cmds = e.on_bar_closed(&a(), *bar);
+        journal.extend(journal_of(&cmds, &mut seq));
+        if let Some(order) = places(&cmds).into_iter().next() {
+            entry = Some((order, k));
+            break;
+        }
+    }
+    let (entry, k) = entry.expect("an entry on a rising market");
+    let (t, price) = (all[k + 1].open_time_ms, all[k + 1].open);
+    let q = entry.qty.get();
+    let (part, first) = ((q * dec!(0.6)).round_dp(3), (q * dec!(0.5)).round_dp(3));
+    // The stream was down: the query says `part` has filled so far.
+    let mut answer = update(&entry, OrderStatus::PartiallyFilled, part, None, t);
+    answer.avg_price = Some(price);
+    let cmds = e.on_queried(&answer, t + 5);
+    assert_eq!(records(&cmds, "fill_rebuilt").len(), 1);
+    journal.extend(journal_of(&cmds, &mut seq));
+    // The real executions arrive: the first is covered whole, the second in part.
+    let f1 = fill(&entry, first, price.get(), first * dec!(0.001), "A", "777", t);
+    let cmds = e.on_fill(&f1);
+    assert!(records(&cmds, "fill").is_empty(), "{cmds:?}");
+    journal.extend(journal_of(&cmds, &mut seq));
+    let f2 = fill(&entry, q - first, price.get(), (q - first) * dec!(0.001), "A", "778", t);
+    let cmds = e.on_fill(&f2);
+    let counted = records(&cmds, "fill");
+    assert_eq!(counted.len(), 1, "{cmds:?}");
+    assert_eq!(counted[0]["qty"], (q - part).to_string());
+    assert_eq!(
+        counted[0]["fee"],
+        (f2.fee * (q - part) / (q - first)).to_string(),
+        "the rest's share of the fee"
+    );
+    journal.extend(journal_of(&cmds, &mut seq));
+    assert!(e.on_fill(&f2).is_empty(), "reported twice, counted once");
+    let cmds = e.on_order_update(&update(&entry, OrderStatus::Filled, q, None, t));
+    journal.extend(journal_of(&cmds, &mut seq));
+    let held = e.books().next().unwrap().1.position.as_ref().unwrap().qty;
+    assert_eq!(held, q * dec!(0.999), "every execution counted once, net of its base-asset fee");
+
+    let mut replayed = engine_with(easy_params(), &["AUSDT"], None);
+    replayed.replay(&journal).unwrap();
+    assert_eq!(replayed.books().next().unwrap().1.position.as_ref().unwrap().qty, held);
+    assert_eq!(replayed.cash(), e.cash());
 }
