@@ -129,11 +129,8 @@ pub struct Agent<V, E, S> {
     catch_up_due: bool,
     /// The leverage this process last set per symbol (a second identical call is skipped).
     leverage_set: HashMap<Symbol, u32>,
-    /// When the latest closed-kline frame arrived, for the decision-latency log line.
-    bar_seen_at: Option<std::time::Instant>,
-    /// Time spent waiting for set-leverage answers since `bar_seen_at` (logged with the decision
-    /// latency: the part of it that is the venue's round trip).
-    leverage_wait: Duration,
+    /// The latest close until its first entry goes out, for the decision-latency log line.
+    close_timing: Option<CloseTiming>,
     ready: bool,
 }
 
@@ -191,8 +188,7 @@ where
             started_ms,
             last_error: None,
             gathering_since: None,
-            bar_seen_at: None,
-            leverage_wait: Duration::ZERO,
+            close_timing: None,
             leverage_set: HashMap::new(),
             reconcile_due: false,
             catch_up_due: false,
@@ -377,8 +373,8 @@ where
     async fn on_market(&mut self, event: MarketEvent) -> Result<(), RunError> {
         match event {
             MarketEvent::Kline(k) if k.closed => {
-                self.bar_seen_at = Some(std::time::Instant::now());
-                self.leverage_wait = Duration::ZERO;
+                self.close_timing =
+                    Some(CloseTiming { seen: std::time::Instant::now(), leverage_wait: Duration::ZERO });
                 let commands = self.engine.on_bar_closed(&k.symbol, k.bar);
                 self.track_gathering();
                 self.execute(commands).await?;
@@ -528,13 +524,13 @@ where
                     if self.leverage_set.get(&symbol) == Some(&leverage) {
                         continue;
                     }
-                    if let Some(seen) = self.bar_seen_at {
-                        tracing::debug!(decided_us = seen.elapsed().as_micros(), %symbol, "setting leverage before the entry");
+                    if let Some(timing) = &self.close_timing {
+                        tracing::debug!(decided_us = timing.seen.elapsed().as_micros(), %symbol, "setting leverage before the entry");
                     }
                     let asked = std::time::Instant::now();
                     let answer = self.venue.set_leverage(&symbol, leverage).await;
-                    if self.bar_seen_at.is_some() {
-                        self.leverage_wait += asked.elapsed();
+                    if let Some(timing) = &mut self.close_timing {
+                        timing.leverage_wait += asked.elapsed();
                     }
                     if let Err(e) = answer {
                         tracing::warn!(%symbol, leverage, error = %e, "could not set leverage: an entry of this batch is skipped");
@@ -560,17 +556,16 @@ where
                     // Close frame in, entry order handed to the venue client: what
                     // scripts/bench/decision_latency.sh reads. Logged once the order is out, so
                     // that writing the log line does not delay it.
-                    let latency = match self.bar_seen_at {
-                        Some(seen) if is_entry => {
-                            self.bar_seen_at = None;
-                            Some((seen.elapsed().as_micros(), order.symbol.clone()))
-                        }
-                        _ => None,
-                    };
+                    let latency = if is_entry { self.close_timing.take() } else { None }
+                        .map(|timing| (timing.seen.elapsed(), timing.leverage_wait, order.symbol.clone()));
                     queue.extend(self.place(order).await);
-                    if let Some((micros, symbol)) = latency {
-                        let waited = std::mem::take(&mut self.leverage_wait).as_micros();
-                        tracing::info!(decision_latency_us = micros, leverage_wait_us = waited, %symbol, "entry decided");
+                    if let Some((decided, waited, symbol)) = latency {
+                        tracing::info!(
+                            decision_latency_us = decided.as_micros(),
+                            leverage_wait_us = waited.as_micros(),
+                            %symbol,
+                            "entry decided"
+                        );
                     }
                 }
                 Command::Reconcile => self.reconcile_due = true,
@@ -650,6 +645,15 @@ where
             tracing::error!(error = %e, "cannot write the status snapshot");
         }
     }
+}
+
+/// The latest close, from its closed-kline frame's arrival to its first entry.
+#[derive(Debug, Clone, Copy)]
+struct CloseTiming {
+    /// When the frame arrived.
+    seen: std::time::Instant,
+    /// Time spent since on set-leverage answers: the venue's part of the decision latency.
+    leverage_wait: Duration,
 }
 
 /// A leverage change the venue reported for `symbol` (someone changed it by hand, or it is the
