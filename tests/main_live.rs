@@ -402,10 +402,12 @@ fn every_sim_fault_is_survived_by_main_agent() {
         eprintln!("{} survived ({hours} simulated hours so far)", fault.name);
     }
 
-    // The last hour's executions may still be on their way to the journal: wait for them.
-    let fills_per_order = |w: &World, history: &Value| {
+    // The last hour's decisions and executions may still be on their way: compare one snapshot,
+    // the journal read before the venue's history (a journaled fill is on the venue already),
+    // taken again until the two agree.
+    let fills_per_order = |journal: &[Value], history: &Value| {
         let mut ours: BTreeMap<String, Decimal> = BTreeMap::new();
-        for r in w.journal().iter().filter(|r| r["kind"] == "fill" || r["kind"] == "fill_rebuilt") {
+        for r in journal.iter().filter(|r| r["kind"] == "fill" || r["kind"] == "fill_rebuilt") {
             *ours.entry(r["client_order_id"].as_str().unwrap().to_owned()).or_default() += dec(&r["qty"]);
         }
         let mut theirs: BTreeMap<String, Decimal> = BTreeMap::new();
@@ -415,11 +417,12 @@ fn every_sim_fault_is_survived_by_main_agent() {
         (ours, theirs)
     };
     let settled = Instant::now();
-    let history = loop {
+    let (journal, history) = loop {
+        let journal = w.journal();
         let history = w.sim.admin("GET", "/sim/history");
-        let (ours, theirs) = fills_per_order(&w, &history);
+        let (ours, theirs) = fills_per_order(&journal, &history);
         if ours == theirs || settled.elapsed() > Duration::from_secs(20) {
-            break history;
+            break (journal, history);
         }
         std::thread::sleep(Duration::from_millis(100));
     };
@@ -431,11 +434,11 @@ fn every_sim_fault_is_survived_by_main_agent() {
     assert!(twice.is_empty(), "client order ids placed more than once: {twice:?}");
     // Every execution on the venue is in the journal, order by order (a fill rebuilt from a query
     // stands for the executions a stream gap hid), and every journaled fill is a venue trade.
-    let (ours, theirs) = fills_per_order(&w, &history);
+    let (ours, theirs) = fills_per_order(&journal, &history);
     assert!(!theirs.is_empty(), "no trade on the venue");
     assert_eq!(ours, theirs, "fills per order: journal (left) vs venue (right)");
     let trades = history["spotTrades"].as_array().unwrap();
-    for r in w.journal().iter().filter(|r| r["kind"] == "fill") {
+    for r in journal.iter().filter(|r| r["kind"] == "fill") {
         let id = r["trade_id"].as_str().unwrap();
         assert!(
             trades.iter().any(|t| t["id"].as_u64().map(|n| n.to_string()).as_deref() == Some(id)
